@@ -1,0 +1,105 @@
+//! The one error type of `runstore-core`.
+
+/// Everything that can go wrong in `runstore-core`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite reported an error (I/O, constraint, corrupt file, ...).
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// The file is a SQLite database but not a runstore store (no runstore tables, or another
+    /// program's `application_id`).
+    #[error("not a runstore file: {0}")]
+    NotRunstore(String),
+
+    /// The bytes or file are not a SQLite database at all, or are damaged beyond opening.
+    #[error("not a SQLite database or damaged: {0}")]
+    Malformed(String),
+
+    /// The file was written by a newer runstore whose schema this version cannot read.
+    #[error(
+        "file has schema version {found}, newer than this runstore understands (up to {supported}) \
+         and not readable by older versions; upgrade runstore to open it"
+    )]
+    SchemaTooNew {
+        /// Schema version recorded in the file.
+        found: i64,
+        /// Highest schema version this build knows.
+        supported: i64,
+    },
+
+    /// The file is from a newer schema that this version can read but must not write.
+    #[error(
+        "file has schema version {found}, newer than this runstore writes (up to {supported}); \
+         it was opened read-only, so recording into it is refused — upgrade runstore to write"
+    )]
+    ReadOnly {
+        /// Schema version recorded in the file.
+        found: i64,
+        /// Highest schema version this build knows.
+        supported: i64,
+    },
+
+    /// A named thing (run, experiment, model, version, alias, ...) does not exist.
+    #[error("{kind} not found: {name}")]
+    NotFound {
+        /// What kind of thing was looked up ("run", "model", ...).
+        kind: &'static str,
+        /// The name or id that was looked up.
+        name: String,
+    },
+
+    /// An argument is invalid (empty name, unknown status, bad id, ...).
+    #[error("invalid {what}: {why}")]
+    Invalid {
+        /// Which argument.
+        what: &'static str,
+        /// Why it is rejected.
+        why: String,
+    },
+
+    /// A stored value could not be decoded (a damaged point chunk or JSON column).
+    #[error("corrupt data in {table}: {why}")]
+    Corrupt {
+        /// Table holding the bad value.
+        table: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+
+    /// JSON encoding or decoding failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(what: &'static str, why: impl Into<String>) -> Self {
+        Error::Invalid {
+            what,
+            why: why.into(),
+        }
+    }
+
+    /// Whether this is SQLite's "database is busy/locked": another process held a lock for
+    /// longer than the busy timeout. Retrying later is safe.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
+    /// Shorthand for [`Error::NotFound`].
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
+        Error::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! JSON conventions for numbers: NaN and ±Inf are information (a diverging loss), so JSON
+//! output writes them as the strings `"NaN"`, `"Infinity"` and `"-Infinity"` instead of the
+//! `null` serde_json would write.
+
+use serde::Serializer;
+
+/// Serializes an `f64`, writing non-finite values as strings.
+pub fn float<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(*x)
+    } else if x.is_nan() {
+        s.serialize_str("NaN")
+    } else if *x > 0.0 {
+        s.serialize_str("Infinity")
+    } else {
+        s.serialize_str("-Infinity")
+    }
+}
+
+/// Serializes an `Option<f64>` like [`float`], `None` as `null`.
+pub fn opt_float<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => float(x, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Parses a stored JSON text column, tolerating `NULL`.
+pub(crate) fn parse_column(text: Option<String>) -> crate::Result<Option<serde_json::Value>> {
+    text.map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
+}

@@ -1,0 +1,218 @@
+//! Runs with their params, tags and metric summaries.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, Row};
+
+use super::{SeriesSummary, load_params, load_tags};
+use crate::json::parse_column;
+use crate::{Error, ParamValue, Result, RunStatus, Store};
+
+/// A run's state as a reader should show it: the recorded status, except that a run still
+/// `running` whose heartbeat stopped is `crashed` (its process died without finishing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// Created, not started.
+    Pending,
+    /// Running, heartbeat fresh.
+    Running,
+    /// Finished normally.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Stopped from outside.
+    Killed,
+    /// Recorded as running, but its heartbeat stopped: the process died.
+    Crashed,
+}
+
+/// A heartbeat older than this many intervals means the process is gone.
+pub const MISSED_HEARTBEATS: i64 = 3;
+
+/// ... and never less than this (clock skew between machines, paused laptops).
+pub const MIN_CRASH_AGE_MS: i64 = 30_000;
+
+impl RunState {
+    /// The state of a run with `status`, last heartbeat `heartbeat_ms` every `interval_ms`,
+    /// judged at `now_ms` (no judgement without a clock: `None` keeps `running`).
+    pub fn judge(status: RunStatus, heartbeat_ms: Option<i64>, interval_ms: Option<i64>, now_ms: Option<i64>) -> RunState {
+        match status {
+            RunStatus::Pending => RunState::Pending,
+            RunStatus::Completed => RunState::Completed,
+            RunStatus::Failed => RunState::Failed,
+            RunStatus::Killed => RunState::Killed,
+            RunStatus::Running => {
+                let limit = interval_ms.map_or(MIN_CRASH_AGE_MS, |i| (i * MISSED_HEARTBEATS).max(MIN_CRASH_AGE_MS));
+                match (now_ms, heartbeat_ms) {
+                    (Some(now), Some(hb)) if now - hb > limit => RunState::Crashed,
+                    _ => RunState::Running,
+                }
+            }
+        }
+    }
+}
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    /// Only runs of this experiment (name or id). Default: all.
+    pub experiment: Option<String>,
+    /// Only runs of this trial (name, within the experiment, or id). Default: all.
+    pub trial: Option<String>,
+    /// The reader's clock, Unix ms, to tell crashed runs from running ones. Default: none.
+    pub now_ms: Option<i64>,
+    /// Load metric summaries too. Default: `false`.
+    pub with_metrics: bool,
+}
+
+/// A run with everything needed to list and compare it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Experiment id.
+    pub experiment_id: String,
+    /// Experiment name.
+    pub experiment: String,
+    /// Trial id.
+    pub trial_id: Option<String>,
+    /// Trial name.
+    pub trial: Option<String>,
+    /// Recorded status.
+    pub status: RunStatus,
+    /// Status as a reader should show it (crashed runs detected).
+    pub state: RunState,
+    /// Created, Unix ms.
+    pub created_ms: i64,
+    /// Started, Unix ms.
+    pub started_ms: Option<i64>,
+    /// Ended, Unix ms.
+    pub ended_ms: Option<i64>,
+    /// Last heartbeat, Unix ms.
+    pub heartbeat_ms: Option<i64>,
+    /// Duration: end (or last heartbeat) minus start, ms.
+    pub duration_ms: Option<i64>,
+    /// Host.
+    pub host: Option<String>,
+    /// Process id.
+    pub pid: Option<i64>,
+    /// Error message of a failed or killed run.
+    pub error: Option<String>,
+    /// Results summary.
+    pub results: Option<serde_json::Value>,
+    /// Params.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Metric summaries (when asked for).
+    pub metrics: Vec<SeriesSummary>,
+}
+
+const RUN_SQL: &str = "SELECT r.id, r.name, r.experiment_id, e.name, r.trial_id, t.name, r.status,
+        r.created_ms, r.started_ms, r.ended_ms, r.heartbeat_ms, r.heartbeat_interval_ms,
+        r.host, r.pid, r.error, r.results_json
+ FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN trials t ON t.id = r.trial_id";
+
+impl Store {
+    /// Runs matching `query`, oldest first.
+    pub fn runs(&self, query: &RunQuery) -> Result<Vec<RunInfo>> {
+        let experiment = query
+            .experiment
+            .as_deref()
+            .map(|e| self.experiment(e).map(|e| e.id))
+            .transpose()?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{RUN_SQL} WHERE (?1 IS NULL OR r.experiment_id = ?1)
+                 AND (?2 IS NULL OR t.id = ?2 OR t.name = ?2)
+             ORDER BY r.created_ms, r.id"
+        ))?;
+        let raws = stmt
+            .query_map((experiment, query.trial.as_deref()), raw_run)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|raw| self.finish_run(raw, query.now_ms, query.with_metrics))
+            .collect()
+    }
+
+    /// One run by id (or by a unique name), with its metric summaries.
+    pub fn run(&self, id_or_name: &str, now_ms: Option<i64>) -> Result<RunInfo> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("{RUN_SQL} WHERE r.id = ?1 OR r.name = ?1 LIMIT 2"))?;
+        let mut raws = stmt
+            .query_map([id_or_name], raw_run)?
+            .collect::<Result<Vec<_>, _>>()?;
+        match raws.len() {
+            0 => Err(Error::not_found("run", id_or_name)),
+            1 => self.finish_run(raws.remove(0), now_ms, true),
+            _ => Err(Error::invalid("run", format!("name {id_or_name:?} is not unique; use the run id"))),
+        }
+    }
+
+    /// Whether a run with this id exists.
+    pub fn has_run(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn finish_run(&self, raw: RawRun, now_ms: Option<i64>, with_metrics: bool) -> Result<RunInfo> {
+        let status: RunStatus = raw.status.parse()?;
+        let mut run = raw.info;
+        run.status = status;
+        run.state = RunState::judge(status, run.heartbeat_ms, raw.interval_ms, now_ms);
+        run.duration_ms = run
+            .started_ms
+            .and_then(|s| run.ended_ms.or(run.heartbeat_ms).map(|e| e - s));
+        run.results = parse_column(raw.results)?;
+        run.params = load_params(self.conn(), "run", &run.id)?;
+        run.tags = load_tags(self.conn(), "run", &run.id)?;
+        if with_metrics {
+            run.metrics = self.series_summaries(&run.id)?;
+        }
+        Ok(run)
+    }
+}
+
+struct RawRun {
+    info: RunInfo,
+    status: String,
+    interval_ms: Option<i64>,
+    results: Option<String>,
+}
+
+fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok(RawRun {
+        info: RunInfo {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            experiment_id: r.get(2)?,
+            experiment: r.get(3)?,
+            trial_id: r.get(4)?,
+            trial: r.get(5)?,
+            status: RunStatus::Pending,
+            state: RunState::Pending,
+            created_ms: r.get(7)?,
+            started_ms: r.get(8)?,
+            ended_ms: r.get(9)?,
+            heartbeat_ms: r.get(10)?,
+            duration_ms: None,
+            host: r.get(12)?,
+            pid: r.get(13)?,
+            error: r.get(14)?,
+            results: None,
+            params: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            metrics: Vec::new(),
+        },
+        status: r.get(6)?,
+        interval_ms: r.get(11)?,
+        results: r.get(15)?,
+    })
+}
