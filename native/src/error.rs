@@ -1,0 +1,44 @@
+//! The one error type of the `runstore` library.
+
+/// Everything that can go wrong while recording.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store refused or failed an operation (bad file, newer schema, SQLite error, ...).
+    #[error(transparent)]
+    Store(#[from] runstore_core::Error),
+
+    /// Reading a file to hash it, or another I/O operation, failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// The writer thread has stopped (its guard was dropped, or it could not open the file),
+    /// so nothing more can be recorded through this handle.
+    #[error("the recorder's writer has stopped: {0}")]
+    WriterStopped(String),
+
+    /// The writer did not answer within the time allowed.
+    #[error("the writer did not answer within {0:?}; the disk may be full or the file locked")]
+    Timeout(std::time::Duration),
+
+    /// The writer reported errors while writing earlier events (see the message).
+    #[error("earlier writes failed: {0}")]
+    WriteFailed(String),
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

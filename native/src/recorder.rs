@@ -1,0 +1,344 @@
+//! The recording handle and its guard.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, TrySendError};
+use runstore_core::event::{ModelVersionRecord, Owner, ResourceKind, ResourceSample};
+use runstore_core::{Event, Id, Reply, Store};
+
+use crate::clock::{new_id, now_ms};
+use crate::experiment::Experiment;
+use crate::options::{RecorderOptions, WhenFull};
+use crate::writer::{self, Command, Settings, Shared};
+use crate::{Error, Result};
+
+/// A cheap, cloneable, `Send + Sync` handle that records into one store through one writer
+/// thread. Logging never touches SQLite: it puts an event on a bounded channel (waiting when
+/// the writer falls behind, unless [`WhenFull::Drop`] was chosen).
+///
+/// Create it with [`Recorder::open`] or [`Recorder::with_options`]; keep the returned
+/// [`RecorderGuard`] alive while recording: dropping it writes what is queued and stops the
+/// writer.
+#[derive(Clone)]
+pub struct Recorder {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub tx: Sender<Command>,
+    pub shared: Arc<Shared>,
+    pub options: RecorderOptions,
+    pub next_handle: AtomicU64,
+}
+
+/// Keeps the writer thread alive. Dropping it writes every queued event (waiting at most the
+/// shutdown timeout) and joins the thread.
+#[must_use = "dropping the guard stops the recorder; keep it alive while recording"]
+pub struct RecorderGuard {
+    tx: Sender<Command>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+/// A new model version to register (see [`Recorder::register_model_version`]).
+#[derive(Debug, Clone, Default)]
+pub struct NewModelVersion {
+    /// Model name; created if new.
+    pub model: String,
+    /// Where the model file is.
+    pub storage_path: String,
+    /// Description of the version.
+    pub description: String,
+    /// Size in bytes (filled by [`NewModelVersion::from_file`]).
+    pub size_bytes: i64,
+    /// SHA-256 in hex (filled by [`NewModelVersion::from_file`]).
+    pub sha256: Option<String>,
+    /// The run that produced it.
+    pub source_run: Option<Id>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl NewModelVersion {
+    /// A version stored at `path`, with its size and SHA-256 read from the file.
+    pub fn from_file(model: &str, path: impl AsRef<std::path::Path>) -> Result<NewModelVersion> {
+        let (size, sha) = crate::hash::file_sha256(path.as_ref())?;
+        Ok(NewModelVersion {
+            model: model.to_string(),
+            storage_path: path.as_ref().display().to_string(),
+            size_bytes: size as i64,
+            sha256: Some(sha),
+            ..Default::default()
+        })
+    }
+}
+
+/// Opens a file store, retrying while other processes hold it locked (many processes
+/// opening one new file at the same moment).
+fn open_store(options: &RecorderOptions) -> Result<Store> {
+    let Some(path) = &options.path else {
+        return Ok(Store::open_in_memory(now_ms())?);
+    };
+    let deadline = Instant::now() + options.store.busy_timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match Store::open(path, &options.store, now_ms()) {
+            Err(e) if e.is_busy() && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+impl Recorder {
+    /// Records into the file at `path` with default options.
+    pub fn open(path: impl Into<std::path::PathBuf>) -> Result<(Recorder, RecorderGuard)> {
+        Recorder::with_options(RecorderOptions::file(path))
+    }
+
+    /// Records into memory; see [`Recorder::persist_to`].
+    pub fn in_memory() -> Result<(Recorder, RecorderGuard)> {
+        Recorder::with_options(RecorderOptions::in_memory())
+    }
+
+    /// Opens (creating and migrating) the store and starts the writer thread.
+    pub fn with_options(options: RecorderOptions) -> Result<(Recorder, RecorderGuard)> {
+        let store = open_store(&options)?;
+        let (tx, rx) = crossbeam_channel::bounded(options.channel_capacity);
+        let shared = Arc::new(Shared::default());
+        let settings = Settings {
+            max_batch: options.max_batch,
+            flush_interval: options.flush_interval,
+            heartbeat_interval: options.heartbeat_interval,
+        };
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("runstore-writer".into())
+            .spawn(move || writer::run(store, rx, settings, thread_shared))
+            .map_err(|e| Error::WriterStopped(format!("could not start the writer thread: {e}")))?;
+        let guard = RecorderGuard {
+            tx: tx.clone(),
+            shared: shared.clone(),
+            thread: Some(thread),
+            timeout: options.shutdown_timeout,
+        };
+        let recorder = Recorder {
+            inner: Arc::new(Inner {
+                tx,
+                shared,
+                options,
+                next_handle: AtomicU64::new(0),
+            }),
+        };
+        Ok((recorder, guard))
+    }
+
+    /// Queues an event.
+    pub(crate) fn send(&self, event: Event) {
+        send(&self.inner.tx, &self.inner.shared, self.inner.options.when_full, event);
+    }
+
+    /// Writes an event now and waits for its answer.
+    pub(crate) fn call(&self, event: Event) -> Result<Reply> {
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        self.inner
+            .tx
+            .send(Command::Call(event, reply_tx))
+            .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
+        reply_rx
+            .recv()
+            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+    }
+
+    pub(crate) fn new_handle(&self) -> u64 {
+        self.inner.next_handle.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn options(&self) -> &RecorderOptions {
+        &self.inner.options
+    }
+
+    /// Gets or creates the experiment `name` (waits for the writer).
+    pub fn experiment(&self, name: &str) -> Result<Experiment> {
+        self.experiment_with_description(name, "")
+    }
+
+    /// Gets or creates the experiment `name`; the description is set only when creating.
+    pub fn experiment_with_description(&self, name: &str, description: &str) -> Result<Experiment> {
+        let reply = self.call(Event::Experiment {
+            id: new_id(),
+            name: name.to_string(),
+            description: description.to_string(),
+            time_ms: now_ms(),
+        })?;
+        Ok(Experiment::new(self.clone(), expect_id(reply)?, name))
+    }
+
+    /// Waits until everything logged before this call is written. Reports write errors seen
+    /// since the previous flush (the data of a transient failure stays queued and is retried).
+    pub fn flush(&self) -> Result<()> {
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        self.inner
+            .tx
+            .send(Command::Flush(reply_tx))
+            .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
+        reply_rx
+            .recv()
+            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+    }
+
+    /// Events dropped because the channel was full ([`WhenFull::Drop`]) or the writer had
+    /// stopped.
+    pub fn dropped(&self) -> u64 {
+        self.inner.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Recent write errors, oldest first.
+    pub fn errors(&self) -> Vec<String> {
+        self.inner
+            .shared
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Copies everything recorded so far into a new file at `path` (for an in-memory
+    /// recorder: the centralized-storage seed's `persist_to_disk`). The copy is a plain
+    /// rollback-journal file that any SQLite, the browser included, opens.
+    pub fn persist_to(&self, path: impl Into<std::path::PathBuf>) -> Result<()> {
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        self.inner
+            .tx
+            .send(Command::Persist(path.into(), reply_tx))
+            .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
+        reply_rx
+            .recv()
+            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+    }
+
+    /// Records a system resource sample not tied to a run.
+    pub fn resource(&self, kind: ResourceKind, name: &str, value: f64, unit: &str) {
+        self.send(Event::Resource(Box::new(ResourceSample {
+            run_id: None,
+            time_ms: now_ms(),
+            kind,
+            name: name.to_string(),
+            value,
+            unit: unit.to_string(),
+        })));
+    }
+
+    /// Gets or creates a registered model (waits for the writer); returns its id.
+    pub fn model(&self, name: &str, description: &str) -> Result<Id> {
+        expect_id(self.call(Event::Model {
+            id: new_id(),
+            name: name.to_string(),
+            description: description.to_string(),
+            time_ms: now_ms(),
+        })?)
+    }
+
+    /// Sets tags on a registered model.
+    pub fn tag_model(&self, model_id: &Id, tags: &[(&str, &str)]) {
+        self.send(Event::Tags {
+            owner: Owner::Model(model_id.clone()),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        });
+    }
+
+    /// Registers a new version of a model (creating the model if needed) and returns its
+    /// number: 1 for the first version, then 2, 3, ...
+    pub fn register_model_version(&self, version: NewModelVersion) -> Result<i64> {
+        let reply = self.call(Event::ModelVersion(Box::new(ModelVersionRecord {
+            id: new_id(),
+            model_name: version.model,
+            new_model_id: new_id(),
+            description: version.description,
+            storage_path: version.storage_path,
+            size_bytes: version.size_bytes,
+            sha256: version.sha256,
+            source_run_id: version.source_run,
+            tags: version.tags,
+            time_ms: now_ms(),
+        })))?;
+        match reply {
+            Reply::Version(v) => Ok(v),
+            other => Err(Error::WriteFailed(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Points `alias` (e.g. `production`) of a model at one of its versions.
+    pub fn set_model_alias(&self, model: &str, alias: &str, version: i64) -> Result<()> {
+        self.call(Event::ModelAlias {
+            model_name: model.to_string(),
+            alias: alias.to_string(),
+            version,
+            time_ms: now_ms(),
+        })
+        .map(drop)
+    }
+}
+
+pub(crate) fn expect_id(reply: Reply) -> Result<Id> {
+    match reply {
+        Reply::Id(id) => Ok(id),
+        other => Err(Error::WriteFailed(format!("unexpected reply {other:?}"))),
+    }
+}
+
+/// Puts an event on the channel according to the full-channel policy.
+pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, event: Event) {
+    let sent = match when_full {
+        WhenFull::Wait => tx.send(Command::Event(event)).is_ok(),
+        WhenFull::Drop => match tx.try_send(Command::Event(event)) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        },
+    };
+    if !sent {
+        shared.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl RecorderGuard {
+    /// Stops the writer now, writing what is queued; returns the errors seen, if any.
+    pub fn finish(mut self) -> Result<()> {
+        self.stop();
+        let errors = self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::WriteFailed(errors.join("; ")))
+        }
+    }
+
+    fn stop(&mut self) {
+        let Some(thread) = self.thread.take() else { return };
+        *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.timeout);
+        let _ = self.tx.send(Command::Shutdown);
+        let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
+            if thread.join().is_err() {
+                eprintln!("runstore: the writer thread panicked; some events may not have been written");
+            }
+        } else {
+            eprintln!("runstore: the writer did not finish within {:?}; giving up on what is queued", self.timeout);
+        }
+    }
+}
+
+impl Drop for RecorderGuard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
