@@ -172,9 +172,9 @@ impl OverviewBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use std::collections::BTreeMap;
 
     fn pt(step: i64, value: f64) -> Point {
         Point {
@@ -207,10 +207,7 @@ mod tests {
         let mut parts: BTreeMap<(usize, i64), Aggregate> = BTreeMap::new();
         let mut builder = OverviewBuilder::default();
         let mut emit = |l: usize, b: i64, a: &Aggregate| {
-            parts
-                .entry((l, b))
-                .and_modify(|x| x.merge(a))
-                .or_insert(*a);
+            parts.entry((l, b)).and_modify(|x| x.merge(a)).or_insert(*a);
         };
         for (i, &s) in steps.iter().enumerate() {
             builder.add(&pt(s, (s as f64).sin()), &mut emit);

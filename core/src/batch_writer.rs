@@ -91,9 +91,9 @@ impl BatchWriter {
                 }
                 let series_id = state.id.expect("resolved above");
                 let mut parts = Vec::new();
-                state
-                    .overview
-                    .add(point, &mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
+                state.overview.add(point, &mut |l, b, a| {
+                    parts.push(pending_overview(series_id, l, b, a))
+                });
                 for part in parts {
                     write_overview(tx, &part)?;
                 }
@@ -151,7 +151,10 @@ impl BatchWriter {
     }
 }
 
-fn resolve_series(tx: &Transaction<'_>, (run, key, context, label): &(Id, String, String, String)) -> Result<i64> {
+fn resolve_series(
+    tx: &Transaction<'_>,
+    (run, key, context, label): &(Id, String, String, String),
+) -> Result<i64> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO metric_series (run_id, key, context, label) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -420,7 +423,13 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 if key.is_empty() {
                     return Err(Error::invalid("param key", "empty"));
                 }
-                stmt.execute(params![owner.kind(), owner.id(), key, value.kind(), value.to_sql_value()])?;
+                stmt.execute(params![
+                    owner.kind(),
+                    owner.id(),
+                    key,
+                    value.kind(),
+                    value.to_sql_value()
+                ])?;
             }
             Ok(Reply::Done)
         }
@@ -448,7 +457,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             } else {
                 "INSERT OR IGNORE INTO epochs (run_id, idx, started_ms) VALUES (?1, ?2, ?3)"
             };
-            tx.prepare_cached(sql)?.execute(params![run_id, epoch, time_ms])?;
+            tx.prepare_cached(sql)?
+                .execute(params![run_id, epoch, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Batch {
@@ -464,7 +474,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             } else {
                 "INSERT OR IGNORE INTO batches (run_id, epoch, idx, started_ms) VALUES (?1, ?2, ?3, ?4)"
             };
-            tx.prepare_cached(sql)?.execute(params![run_id, epoch, batch, time_ms])?;
+            tx.prepare_cached(sql)?
+                .execute(params![run_id, epoch, batch, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Artifact(a) => {
@@ -472,7 +483,9 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 ArtifactOwner::Experiment(id) => (Some(id), None, None, None, None, None),
                 ArtifactOwner::Trial(id) => (None, Some(id), None, None, None, None),
                 ArtifactOwner::Run(id) => (None, None, Some(id), None, None, None),
-                ArtifactOwner::Epoch { run, epoch } => (None, None, Some(run), Some(*epoch), None, None),
+                ArtifactOwner::Epoch { run, epoch } => {
+                    (None, None, Some(run), Some(*epoch), None, None)
+                }
                 ArtifactOwner::Batch { run, epoch, batch } => {
                     (None, None, Some(run), Some(*epoch), Some(*batch), None)
                 }
@@ -577,7 +590,14 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 "INSERT INTO resource_samples (run_id, time_ms, kind, name, value, unit)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![s.run_id, s.time_ms, s.kind.as_str(), s.name, s.value, s.unit])?;
+            .execute(params![
+                s.run_id,
+                s.time_ms,
+                s.kind.as_str(),
+                s.name,
+                s.value,
+                s.unit
+            ])?;
             Ok(Reply::Done)
         }
         Event::Span(s) => {
@@ -599,7 +619,13 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             name,
             description,
             time_ms,
-        } => Ok(Reply::Id(ensure_model(tx, id, name, description, *time_ms)?)),
+        } => Ok(Reply::Id(ensure_model(
+            tx,
+            id,
+            name,
+            description,
+            *time_ms,
+        )?)),
         Event::ModelVersion(v) => {
             let model_id = ensure_model(tx, &v.new_model_id, &v.model_name, "", v.time_ms)?;
             let version: i64 = tx
@@ -646,8 +672,9 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 )?
                 .query_row(params![model_name, version], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let (model_id, version_id) = found
-                .ok_or_else(|| Error::not_found("model version", format!("{model_name} v{version}")))?;
+            let (model_id, version_id) = found.ok_or_else(|| {
+                Error::not_found("model version", format!("{model_name} v{version}"))
+            })?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO model_aliases (model_id, alias, version_id, updated_ms) VALUES (?1, ?2, ?3, ?4)",
             )?
@@ -658,7 +685,13 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
     }
 }
 
-fn ensure_model(tx: &Transaction<'_>, id: &Id, name: &str, description: &str, time_ms: i64) -> Result<Id> {
+fn ensure_model(
+    tx: &Transaction<'_>,
+    id: &Id,
+    name: &str,
+    description: &str,
+    time_ms: i64,
+) -> Result<Id> {
     if name.trim().is_empty() {
         return Err(Error::invalid("model name", "empty"));
     }

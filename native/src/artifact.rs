@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use runstore_core::event::{ArtifactOwner, ArtifactRecord, DatasetRecord, DatasetRole};
 use runstore_core::{Event, Id};
 
+use crate::Result;
 use crate::clock::{new_id, now_ms};
 use crate::hash::file_sha256;
 use crate::recorder::Recorder;
-use crate::Result;
 
 #[derive(Debug, Clone)]
 enum Location {
@@ -56,7 +56,10 @@ impl ArtifactSpec {
         let (uri, size_bytes, sha256) = match self.location {
             Location::File(path) => {
                 let (size, sha) = file_sha256(&path)?;
-                let uri = std::path::absolute(&path).unwrap_or(path).display().to_string();
+                let uri = std::path::absolute(&path)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string();
                 (uri, Some(size as i64), Some(sha))
             }
             Location::Uri(uri) => (uri, None, None),

@@ -32,11 +32,15 @@ fn capture_environment() -> EnvironmentRecord {
         .as_ref()
         .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
         .filter(|b| !b.is_empty());
-    let cpu_count = std::thread::available_parallelism().map(|n| n.get() as i64).ok();
+    let cpu_count = std::thread::available_parallelism()
+        .map(|n| n.get() as i64)
+        .ok();
     let memory_bytes = system.as_ref().map(|s| s.total_memory() as i64);
     EnvironmentRecord {
         os: System::name().ok(),
-        os_version: System::long_os_version().ok().or_else(|| System::os_version().ok()),
+        os_version: System::long_os_version()
+            .ok()
+            .or_else(|| System::os_version().ok()),
         hostname: hostname(),
         cpu,
         cpu_count,
@@ -59,7 +63,11 @@ pub fn gpu_names() -> Option<String> {
         .output()
         .ok()?;
     let names = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = names.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let names: Vec<&str> = names
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     (out.status.success() && !names.is_empty()).then(|| names.join(", "))
 }
 
@@ -72,7 +80,12 @@ pub fn code() -> Option<CodeRecord> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())

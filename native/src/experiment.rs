@@ -3,11 +3,11 @@
 use runstore_core::event::{ArtifactOwner, Owner, RunRecord};
 use runstore_core::{Event, Id, ParamValue, RunStatus, flatten};
 
+use crate::Result;
 use crate::artifact::ArtifactSpec;
 use crate::clock::{new_id, now_ms};
 use crate::recorder::{Recorder, expect_id};
 use crate::run::Run;
-use crate::Result;
 
 /// An experiment: a named group of trials and runs.
 #[derive(Clone)]
@@ -66,7 +66,10 @@ impl Experiment {
     }
 
     /// Sets experiment params.
-    pub fn params<K: Into<String>, V: Into<ParamValue>>(&self, params: impl IntoIterator<Item = (K, V)>) {
+    pub fn params<K: Into<String>, V: Into<ParamValue>>(
+        &self,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) {
         set_params(&self.rec, Owner::Experiment(self.id.clone()), params);
     }
 
@@ -104,7 +107,11 @@ impl Trial {
 
     /// Sets the trial's configuration from a JSON object, flattened to dotted keys.
     pub fn config(&self, config: &serde_json::Value) {
-        set_params(&self.rec, Owner::Trial(self.id.clone()), flatten("", config));
+        set_params(
+            &self.rec,
+            Owner::Trial(self.id.clone()),
+            flatten("", config),
+        );
     }
 
     /// Records a trial-level artifact.
@@ -144,7 +151,10 @@ pub(crate) fn set_params<K: Into<String>, V: Into<ParamValue>>(
     owner: Owner,
     params: impl IntoIterator<Item = (K, V)>,
 ) {
-    let params: Vec<(String, ParamValue)> = params.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let params: Vec<(String, ParamValue)> = params
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
     if !params.is_empty() {
         rec.send(Event::Params { owner, params });
     }
@@ -153,6 +163,9 @@ pub(crate) fn set_params<K: Into<String>, V: Into<ParamValue>>(
 pub(crate) fn set_tags(rec: &Recorder, owner: Owner, tags: &[(&str, &str)]) {
     rec.send(Event::Tags {
         owner,
-        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     });
 }

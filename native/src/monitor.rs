@@ -65,12 +65,32 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, interval: Duration, stop: &Atomi
         );
         let time_ms = now_ms();
         let mut samples = vec![
-            (ResourceKind::Cpu, "system_total".to_string(), f64::from(system.global_cpu_usage()), "%"),
-            (ResourceKind::Ram, "system_total".to_string(), system.used_memory() as f64 / MIB, "MiB"),
+            (
+                ResourceKind::Cpu,
+                "system_total".to_string(),
+                f64::from(system.global_cpu_usage()),
+                "%",
+            ),
+            (
+                ResourceKind::Ram,
+                "system_total".to_string(),
+                system.used_memory() as f64 / MIB,
+                "MiB",
+            ),
         ];
         if let Some(p) = system.process(pid) {
-            samples.push((ResourceKind::Cpu, "process".into(), f64::from(p.cpu_usage()) / cpus, "%"));
-            samples.push((ResourceKind::Ram, "process".into(), p.memory() as f64 / MIB, "MiB"));
+            samples.push((
+                ResourceKind::Cpu,
+                "process".into(),
+                f64::from(p.cpu_usage()) / cpus,
+                "%",
+            ));
+            samples.push((
+                ResourceKind::Ram,
+                "process".into(),
+                p.memory() as f64 / MIB,
+                "MiB",
+            ));
         }
         if has_gpu {
             samples.extend(gpu_samples());
@@ -100,7 +120,10 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// `gpuN_util` (%) and `gpuN_memory` (MiB) for every NVIDIA GPU.
 fn gpu_samples() -> Vec<(ResourceKind, String, f64, &'static str)> {
     let Ok(out) = Command::new("nvidia-smi")
-        .args(["--query-gpu=index,utilization.gpu,memory.used", "--format=csv,noheader,nounits"])
+        .args([
+            "--query-gpu=index,utilization.gpu,memory.used",
+            "--format=csv,noheader,nounits",
+        ])
         .output()
     else {
         return Vec::new();

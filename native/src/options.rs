@@ -9,7 +9,9 @@ pub enum WhenFull {
     /// Wait until the writer makes room: nothing is ever lost. Default.
     #[default]
     Wait,
-    /// Drop the event and count it ([`crate::Recorder::dropped`]): logging never waits.
+    /// Drop the measurement and count it ([`crate::Recorder::dropped`]): logging a metric
+    /// point or resource sample never waits. Structural events (runs, series, params,
+    /// statuses, artifacts) still wait, so what is kept stays consistent.
     Drop,
 }
 

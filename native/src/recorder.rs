@@ -141,7 +141,12 @@ impl Recorder {
 
     /// Queues an event.
     pub(crate) fn send(&self, event: Event) {
-        send(&self.inner.tx, &self.inner.shared, self.inner.options.when_full, event);
+        send(
+            &self.inner.tx,
+            &self.inner.shared,
+            self.inner.options.when_full,
+            event,
+        );
     }
 
     /// Writes an event now and waits for its answer.
@@ -249,7 +254,10 @@ impl Recorder {
     pub fn tag_model(&self, model_id: &Id, tags: &[(&str, &str)]) {
         self.send(Event::Tags {
             owner: Owner::Model(model_id.clone()),
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         });
     }
 
@@ -293,14 +301,17 @@ pub(crate) fn expect_id(reply: Reply) -> Result<Id> {
     }
 }
 
-/// Puts an event on the channel according to the full-channel policy.
+/// Puts an event on the channel according to the full-channel policy. Only measurements
+/// (metric points and resource samples) are ever dropped; structure (runs, series, statuses,
+/// params, ...) always waits for room, so what is kept stays consistent.
 pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, event: Event) {
+    let droppable = matches!(event, Event::Point { .. } | Event::Resource(_));
     let sent = match when_full {
-        WhenFull::Wait => tx.send(Command::Event(event)).is_ok(),
-        WhenFull::Drop => match tx.try_send(Command::Event(event)) {
+        WhenFull::Drop if droppable => match tx.try_send(Command::Event(event)) {
             Ok(()) => true,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
         },
+        _ => tx.send(Command::Event(event)).is_ok(),
     };
     if !sent {
         shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -311,7 +322,12 @@ impl RecorderGuard {
     /// Stops the writer now, writing what is queued; returns the errors seen, if any.
     pub fn finish(mut self) -> Result<()> {
         self.stop();
-        let errors = self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let errors = self
+            .shared
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if errors.is_empty() {
             Ok(())
         } else {
@@ -320,8 +336,14 @@ impl RecorderGuard {
     }
 
     fn stop(&mut self) {
-        let Some(thread) = self.thread.take() else { return };
-        *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.timeout);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        *self
+            .shared
+            .give_up_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.timeout);
         let _ = self.tx.send(Command::Shutdown);
         let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
         while !thread.is_finished() && Instant::now() < deadline {
@@ -329,10 +351,15 @@ impl RecorderGuard {
         }
         if thread.is_finished() {
             if thread.join().is_err() {
-                eprintln!("runstore: the writer thread panicked; some events may not have been written");
+                eprintln!(
+                    "runstore: the writer thread panicked; some events may not have been written"
+                );
             }
         } else {
-            eprintln!("runstore: the writer did not finish within {:?}; giving up on what is queued", self.timeout);
+            eprintln!(
+                "runstore: the writer did not finish within {:?}; giving up on what is queued",
+                self.timeout
+            );
         }
     }
 }

@@ -11,13 +11,13 @@ use runstore_core::event::{
 };
 use runstore_core::{Context, Event, Id, ParamValue, Point, RunStatus, flatten};
 
+use crate::Result;
 use crate::artifact::{ArtifactSpec, DatasetSpec};
 use crate::clock::now_ms;
 use crate::experiment::{set_params, set_tags};
 use crate::options::WhenFull;
 use crate::recorder::{Recorder, send};
 use crate::writer::{Command, Shared};
-use crate::Result;
 
 const NONE: u64 = u64::MAX;
 
@@ -76,7 +76,15 @@ impl Series {
     /// Logs a point with every field given by the caller.
     #[inline]
     pub fn log_point(&self, point: Point) {
-        send(&self.tx, &self.shared, self.when_full, Event::Point { handle: self.handle, point });
+        send(
+            &self.tx,
+            &self.shared,
+            self.when_full,
+            Event::Point {
+                handle: self.handle,
+                point,
+            },
+        );
     }
 }
 
@@ -105,7 +113,10 @@ impl Run {
     }
 
     /// Sets params.
-    pub fn params<K: Into<String>, V: Into<ParamValue>>(&self, params: impl IntoIterator<Item = (K, V)>) {
+    pub fn params<K: Into<String>, V: Into<ParamValue>>(
+        &self,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) {
         set_params(&self.rec, Owner::Run(self.id.clone()), params);
     }
 
@@ -163,7 +174,14 @@ impl Run {
 
     /// Logs a metric with per-label values (the experiment manager's `per_label_val`): the
     /// total under `key`, and each `(label, value)` as the series (key, context, label).
-    pub fn log_labelled(&self, key: &str, context: &Context, step: i64, total: f64, per_label: &[(&str, f64)]) {
+    pub fn log_labelled(
+        &self,
+        key: &str,
+        context: &Context,
+        step: i64,
+        total: f64,
+        per_label: &[(&str, f64)],
+    ) {
         self.series(key, context).log(step, total);
         for (label, value) in per_label {
             self.series_labelled(key, context, label).log(step, *value);
@@ -172,7 +190,9 @@ impl Run {
 
     /// Marks the start of an epoch; points logged from now on carry it.
     pub fn start_epoch(&self, epoch: u32) {
-        self.position.epoch.store(u64::from(epoch), Ordering::Relaxed);
+        self.position
+            .epoch
+            .store(u64::from(epoch), Ordering::Relaxed);
         self.position.batch.store(NONE, Ordering::Relaxed);
         self.rec.send(Event::Epoch {
             run_id: self.id.clone(),
@@ -196,7 +216,9 @@ impl Run {
     /// Marks the start of a batch of the current epoch.
     pub fn start_batch(&self, batch: u32) {
         let epoch = load(&self.position.epoch).unwrap_or(0);
-        self.position.batch.store(u64::from(batch), Ordering::Relaxed);
+        self.position
+            .batch
+            .store(u64::from(batch), Ordering::Relaxed);
         self.rec.send(Event::Batch {
             run_id: self.id.clone(),
             epoch,
@@ -225,12 +247,25 @@ impl Run {
 
     /// Records an artifact of one epoch.
     pub fn epoch_artifact(&self, epoch: u32, spec: ArtifactSpec) -> Result<Id> {
-        spec.record(&self.rec, ArtifactOwner::Epoch { run: self.id.clone(), epoch })
+        spec.record(
+            &self.rec,
+            ArtifactOwner::Epoch {
+                run: self.id.clone(),
+                epoch,
+            },
+        )
     }
 
     /// Records an artifact of one batch.
     pub fn batch_artifact(&self, epoch: u32, batch: u32, spec: ArtifactSpec) -> Result<Id> {
-        spec.record(&self.rec, ArtifactOwner::Batch { run: self.id.clone(), epoch, batch })
+        spec.record(
+            &self.rec,
+            ArtifactOwner::Batch {
+                run: self.id.clone(),
+                epoch,
+                batch,
+            },
+        )
     }
 
     /// Records a dataset the run reads or writes.
@@ -364,7 +399,8 @@ impl SpanTimer<'_> {
             self.done = true;
             let duration = self.started.elapsed().as_secs_f64() * 1000.0;
             let attributes = serde_json::Value::Object(std::mem::take(&mut self.attributes));
-            self.run.span(&self.name, self.start_ms, duration, attributes);
+            self.run
+                .span(&self.name, self.start_ms, duration, attributes);
         }
     }
 }

@@ -191,7 +191,10 @@ impl Writer {
                     break Vec::new();
                 }
                 Err(e) if is_transient(&e) => {
-                    let message = format!("writing {} events failed, will retry: {e}", self.batch.len());
+                    let message = format!(
+                        "writing {} events failed, will retry: {e}",
+                        self.batch.len()
+                    );
                     self.shared.record_error(message.clone());
                     if !told_flushers {
                         for reply in self.flushes.drain(..) {
@@ -199,9 +202,14 @@ impl Writer {
                         }
                         told_flushers = true;
                     }
-                    let give_up = *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner());
+                    let give_up = *self
+                        .shared
+                        .give_up_at
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
                     if give_up.is_some_and(|t| Instant::now() >= t) {
-                        let lost = format!("gave up: {} events were not written: {e}", self.batch.len());
+                        let lost =
+                            format!("gave up: {} events were not written: {e}", self.batch.len());
                         eprintln!("runstore: {lost}");
                         self.shared.record_error(lost.clone());
                         break vec![Some(lost); self.batch.len()];
@@ -243,7 +251,9 @@ impl Writer {
         let calls: Vec<_> = self.calls.drain(..).collect();
         let mut calls = calls.into_iter().peekable();
         for (i, event) in self.batch.iter().enumerate() {
-            let result = self.batch_writer.write(self.store.conn_mut(), std::slice::from_ref(event));
+            let result = self
+                .batch_writer
+                .write(self.store.conn_mut(), std::slice::from_ref(event));
             let call = calls.next_if(|(at, _)| *at == i);
             match result {
                 Ok(mut replies) => {
@@ -268,7 +278,10 @@ impl Writer {
         if path.exists() {
             return Err(Error::io(
                 path,
-                std::io::Error::new(std::io::ErrorKind::AlreadyExists, "persist writes a new file; choose a path that does not exist"),
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "persist writes a new file; choose a path that does not exist",
+                ),
             ));
         }
         self.store
@@ -284,7 +297,12 @@ fn is_transient(e: &runstore_core::Error) -> bool {
     match e {
         runstore_core::Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
             f.code,
-            C::DiskFull | C::SystemIoFailure | C::DatabaseBusy | C::DatabaseLocked | C::CannotOpen | C::OutOfMemory
+            C::DiskFull
+                | C::SystemIoFailure
+                | C::DatabaseBusy
+                | C::DatabaseLocked
+                | C::CannotOpen
+                | C::OutOfMemory
         ),
         _ => false,
     }

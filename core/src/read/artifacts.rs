@@ -59,22 +59,29 @@ impl Store {
             ),
             ArtifactOwner::ModelVersion(id) => ("model_version_id = ?1", id.as_str(), None, None),
         };
-        self.artifacts_where(cond, (a, b, c))
+        let mut args: Vec<rusqlite::types::Value> = vec![a.to_string().into()];
+        args.extend(b.map(|x| i64::from(x).into()));
+        args.extend(c.map(|x| i64::from(x).into()));
+        self.artifacts_where(cond, args)
     }
 
     /// Every artifact of a run, at run, epoch and batch level.
     pub fn run_artifacts(&self, run_id: &str) -> Result<Vec<ArtifactInfo>> {
-        self.artifacts_where("run_id = ?1 AND ?2 IS NULL AND ?3 IS NULL", (run_id, None, None))
+        self.artifacts_where("run_id = ?1", vec![run_id.to_string().into()])
     }
 
-    fn artifacts_where(&self, cond: &str, args: (&str, Option<u32>, Option<u32>)) -> Result<Vec<ArtifactInfo>> {
+    fn artifacts_where(
+        &self,
+        cond: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<ArtifactInfo>> {
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT id, name, kind, uri, size_bytes, sha256, created_ms, experiment_id, trial_id,
                     run_id, epoch, batch, model_version_id, metadata_json
              FROM artifacts WHERE {cond} ORDER BY created_ms, id"
         ))?;
         let rows = stmt
-            .query_map(args, |r| {
+            .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     ArtifactInfo {
                         id: r.get(0)?,

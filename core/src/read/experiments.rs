@@ -54,7 +54,8 @@ pub struct TrialInfo {
     pub config: BTreeMap<String, ParamValue>,
 }
 
-const EXPERIMENT_SQL: &str = "SELECT e.id, e.name, e.description, e.status, e.created_ms, e.updated_ms, e.results_json,
+const EXPERIMENT_SQL: &str =
+    "SELECT e.id, e.name, e.description, e.status, e.created_ms, e.updated_ms, e.results_json,
         (SELECT count(*) FROM trials t WHERE t.experiment_id = e.id),
         (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id)
  FROM experiments e";
@@ -65,8 +66,12 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare_cached(&format!("{EXPERIMENT_SQL} ORDER BY e.name"))?;
-        let rows = stmt.query_map([], raw_experiment)?.collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(|r| self.finish_experiment(r)).collect()
+        let rows = stmt
+            .query_map([], raw_experiment)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|r| self.finish_experiment(r))
+            .collect()
     }
 
     /// The experiment with this name or id.
@@ -80,7 +85,10 @@ impl Store {
         self.finish_experiment(raw)
     }
 
-    fn finish_experiment(&self, (mut e, results): (ExperimentInfo, Option<String>)) -> Result<ExperimentInfo> {
+    fn finish_experiment(
+        &self,
+        (mut e, results): (ExperimentInfo, Option<String>),
+    ) -> Result<ExperimentInfo> {
         e.results = parse_column(results)?;
         e.params = load_params(self.conn(), "experiment", &e.id)?;
         e.tags = load_tags(self.conn(), "experiment", &e.id)?;

@@ -116,7 +116,9 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<(SeriesSummary, String)> {
             last_step: r.get(8)?,
             first_ms: r.get(9)?,
             last_ms: r.get(10)?,
-            last: (count > 0).then(|| r.get::<_, Option<f64>>(11).map(nan_if_null)).transpose()?,
+            last: (count > 0)
+                .then(|| r.get::<_, Option<f64>>(11).map(nan_if_null))
+                .transpose()?,
             min: r.get(12)?,
             max: r.get(13)?,
             mean: sum.map(|s| s / valid as f64),
@@ -137,7 +139,9 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(&format!(
             "{SUMMARY_SQL} WHERE s.run_id = ?1 ORDER BY s.key, s.context, s.label"
         ))?;
-        let rows = stmt.query_map([run_id], summary)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt
+            .query_map([run_id], summary)?
+            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(with_context).collect()
     }
 
@@ -149,12 +153,20 @@ impl Store {
             "{SUMMARY_SQL} JOIN runs r ON r.id = s.run_id WHERE r.experiment_id = ?1
              ORDER BY r.created_ms, s.run_id, s.key, s.context, s.label"
         ))?;
-        let rows = stmt.query_map([&exp.id], summary)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt
+            .query_map([&exp.id], summary)?
+            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(with_context).collect()
     }
 
     /// The id of the series (run, key, context, label), if it exists.
-    pub fn find_series(&self, run_id: &str, key: &str, context: &Context, label: &str) -> Result<Option<i64>> {
+    pub fn find_series(
+        &self,
+        run_id: &str,
+        key: &str,
+        context: &Context,
+        label: &str,
+    ) -> Result<Option<i64>> {
         Ok(self
             .conn()
             .prepare_cached(
@@ -203,8 +215,12 @@ impl Store {
                 first_value: nan_if_null(r.get(5)?),
                 last_step: r.get(6)?,
                 last_value: nan_if_null(r.get(7)?),
-                min: min_step.map(|s| r.get::<_, f64>(9).map(|v| (s, v))).transpose()?,
-                max: max_step.map(|s| r.get::<_, f64>(11).map(|v| (s, v))).transpose()?,
+                min: min_step
+                    .map(|s| r.get::<_, f64>(9).map(|v| (s, v)))
+                    .transpose()?,
+                max: max_step
+                    .map(|s| r.get::<_, f64>(11).map(|v| (s, v)))
+                    .transpose()?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -226,7 +242,9 @@ impl Store {
                 run_name: r.get(1)?,
                 experiment: r.get(2)?,
                 step: r.get(3)?,
-                value: (count > 0).then(|| r.get::<_, Option<f64>>(4).map(nan_if_null)).transpose()?,
+                value: (count > 0)
+                    .then(|| r.get::<_, Option<f64>>(4).map(nan_if_null))
+                    .transpose()?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

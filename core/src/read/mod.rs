@@ -26,7 +26,11 @@ pub use stats::StoreStats;
 use crate::{ParamValue, Result};
 
 /// Params of one owner, by key.
-pub(crate) fn load_params(conn: &Connection, kind: &str, id: &str) -> Result<BTreeMap<String, ParamValue>> {
+pub(crate) fn load_params(
+    conn: &Connection,
+    kind: &str,
+    id: &str,
+) -> Result<BTreeMap<String, ParamValue>> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, kind, value FROM params WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
     )?;
@@ -41,7 +45,11 @@ pub(crate) fn load_params(conn: &Connection, kind: &str, id: &str) -> Result<BTr
 }
 
 /// Tags of one owner, by key.
-pub(crate) fn load_tags(conn: &Connection, kind: &str, id: &str) -> Result<BTreeMap<String, String>> {
+pub(crate) fn load_tags(
+    conn: &Connection,
+    kind: &str,
+    id: &str,
+) -> Result<BTreeMap<String, String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, value FROM tags WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
     )?;

@@ -65,7 +65,12 @@ pub struct SpanStats {
 impl Store {
     /// Resource samples of one kind (the collector's `query_resource_metrics(metric_type)`),
     /// optionally of one measurement name and one run, by time.
-    pub fn resource_samples(&self, kind: ResourceKind, name: Option<&str>, run_id: Option<&str>) -> Result<Vec<ResourceSample>> {
+    pub fn resource_samples(
+        &self,
+        kind: ResourceKind,
+        name: Option<&str>,
+        run_id: Option<&str>,
+    ) -> Result<Vec<ResourceSample>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT run_id, time_ms, name, value, unit FROM resource_samples
              WHERE kind = ?1 AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR run_id = ?3)
@@ -73,7 +78,13 @@ impl Store {
         )?;
         let rows = stmt.query_map((kind.as_str(), name, run_id), |r| {
             let run_id: Option<String> = r.get(0)?;
-            Ok((run_id, r.get(1)?, r.get(2)?, r.get::<_, Option<f64>>(3)?, r.get(4)?))
+            Ok((
+                run_id,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, Option<f64>>(3)?,
+                r.get(4)?,
+            ))
         })?;
         rows.map(|row| {
             let (run_id, time_ms, name, value, unit) = row?;

@@ -36,14 +36,21 @@ pub const MIN_CRASH_AGE_MS: i64 = 30_000;
 impl RunState {
     /// The state of a run with `status`, last heartbeat `heartbeat_ms` every `interval_ms`,
     /// judged at `now_ms` (no judgement without a clock: `None` keeps `running`).
-    pub fn judge(status: RunStatus, heartbeat_ms: Option<i64>, interval_ms: Option<i64>, now_ms: Option<i64>) -> RunState {
+    pub fn judge(
+        status: RunStatus,
+        heartbeat_ms: Option<i64>,
+        interval_ms: Option<i64>,
+        now_ms: Option<i64>,
+    ) -> RunState {
         match status {
             RunStatus::Pending => RunState::Pending,
             RunStatus::Completed => RunState::Completed,
             RunStatus::Failed => RunState::Failed,
             RunStatus::Killed => RunState::Killed,
             RunStatus::Running => {
-                let limit = interval_ms.map_or(MIN_CRASH_AGE_MS, |i| (i * MISSED_HEARTBEATS).max(MIN_CRASH_AGE_MS));
+                let limit = interval_ms.map_or(MIN_CRASH_AGE_MS, |i| {
+                    (i * MISSED_HEARTBEATS).max(MIN_CRASH_AGE_MS)
+                });
                 match (now_ms, heartbeat_ms) {
                     (Some(now), Some(hb)) if now - hb > limit => RunState::Crashed,
                     _ => RunState::Running,
@@ -148,7 +155,10 @@ impl Store {
         match raws.len() {
             0 => Err(Error::not_found("run", id_or_name)),
             1 => self.finish_run(raws.remove(0), now_ms, true),
-            _ => Err(Error::invalid("run", format!("name {id_or_name:?} is not unique; use the run id"))),
+            _ => Err(Error::invalid(
+                "run",
+                format!("name {id_or_name:?} is not unique; use the run id"),
+            )),
         }
     }
 

@@ -54,8 +54,7 @@ pub fn check(conn: &Connection) -> Result<Compatibility> {
         |r| r.get(0),
     )?;
     if !has_migrations {
-        let tables: i64 =
-            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if tables == 0 && app_id == 0 {
             return Ok(Compatibility {
                 file_version: 0,
@@ -146,7 +145,10 @@ pub fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
         )?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
-    for m in MIGRATIONS.iter().filter(|m| m.version > compat.file_version) {
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > compat.file_version)
+    {
         tx.execute_batch(m.sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?1, ?2, ?3)",
@@ -189,7 +191,8 @@ mod tests {
     #[test]
     fn refuses_foreign_databases() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE users (id INTEGER)").unwrap();
+        conn.execute_batch("CREATE TABLE users (id INTEGER)")
+            .unwrap();
         assert!(matches!(migrate(&mut conn, 0), Err(Error::NotRunstore(_))));
     }
 
@@ -204,10 +207,7 @@ mod tests {
         .unwrap();
         let compat = check(&conn).unwrap();
         assert!(!compat.writable);
-        assert!(matches!(
-            migrate(&mut conn, 0),
-            Err(Error::ReadOnly { .. })
-        ));
+        assert!(matches!(migrate(&mut conn, 0), Err(Error::ReadOnly { .. })));
         conn.execute(
             "UPDATE runstore_meta SET value = ?1 WHERE key = 'min_reader_version'",
             [(SCHEMA_VERSION + 1).to_string()],

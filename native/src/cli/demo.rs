@@ -39,10 +39,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
         let artifacts = PathBuf::from(format!("{}.artifacts", args.out.display()));
         if artifacts.is_dir() {
-            std::fs::remove_dir_all(&artifacts).with_context(|| format!("removing {}", artifacts.display()))?;
+            std::fs::remove_dir_all(&artifacts)
+                .with_context(|| format!("removing {}", artifacts.display()))?;
         }
     } else if args.out.exists() {
-        anyhow::bail!("{} exists; choose another --out or pass --force to replace it", args.out.display());
+        anyhow::bail!(
+            "{} exists; choose another --out or pass --force to replace it",
+            args.out.display()
+        );
     }
     let options = DemoOptions {
         seeds: args.seeds,
@@ -52,8 +56,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..DemoOptions::default()
     };
     let started = Instant::now();
-    eprintln!("recording the demo experiment into {} ...", args.out.display());
-    let summary = record_demo(&args.out, &options).with_context(|| format!("recording the demo into {}", args.out.display()))?;
+    eprintln!(
+        "recording the demo experiment into {} ...",
+        args.out.display()
+    );
+    let summary = record_demo(&args.out, &options)
+        .with_context(|| format!("recording the demo into {}", args.out.display()))?;
     eprintln!(
         "recorded {} runs, {} metric points in {:.1} s; artifacts in {}",
         summary.runs,

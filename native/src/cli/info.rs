@@ -23,7 +23,8 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     existing_file(&args.db)?;
-    let store = Store::open_read_only(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let store = Store::open_read_only(&args.db)
+        .with_context(|| format!("opening {}", args.db.display()))?;
     let stats = store.stats()?;
     let experiments = store.experiments()?;
     let runs = store.runs(&RunQuery {
@@ -57,16 +58,28 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "{}  (runstore schema v{}{}, {})\n",
         args.db.display(),
         compat.file_version,
-        if compat.writable { "" } else { ", newer than this runstore: read-only" },
+        if compat.writable {
+            ""
+        } else {
+            ", newer than this runstore: read-only"
+        },
         bytes(stats.size_bytes)
     ));
-    let statuses: Vec<String> = stats.runs_by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let statuses: Vec<String> = stats
+        .runs_by_status
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
     out.push_str(&format!(
         "  {} experiments · {} trials · {} runs ({})\n",
         stats.experiments,
         stats.trials,
         stats.runs,
-        if statuses.is_empty() { "none".into() } else { statuses.join(", ") }
+        if statuses.is_empty() {
+            "none".into()
+        } else {
+            statuses.join(", ")
+        }
     ));
     out.push_str(&format!(
         "  {} metric series · {} points ({} NaN)\n",
@@ -84,20 +97,41 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         stats.model_versions
     ));
     if let (Some(a), Some(b), Some(d)) = (stats.first_ms, stats.last_ms, stats.duration_ms) {
-        out.push_str(&format!("  time span {} → {} UTC ({})\n", time_ms(a), time_ms(b), duration_ms(d)));
+        out.push_str(&format!(
+            "  time span {} → {} UTC ({})\n",
+            time_ms(a),
+            time_ms(b),
+            duration_ms(d)
+        ));
     }
 
     if !experiments.is_empty() {
         out.push_str("\nExperiments\n");
         let rows: Vec<Vec<String>> = experiments
             .iter()
-            .map(|e| vec![e.name.clone(), e.status.clone(), e.trials.to_string(), e.runs.to_string(), time_ms(e.created_ms)])
+            .map(|e| {
+                vec![
+                    e.name.clone(),
+                    e.status.clone(),
+                    e.trials.to_string(),
+                    e.runs.to_string(),
+                    time_ms(e.created_ms),
+                ]
+            })
             .collect();
-        out.push_str(&table(&["NAME", "STATUS", "TRIALS", "RUNS", "CREATED (UTC)"], &rows, 48));
+        out.push_str(&table(
+            &["NAME", "STATUS", "TRIALS", "RUNS", "CREATED (UTC)"],
+            &rows,
+            48,
+        ));
     }
 
     if !runs.is_empty() {
-        out.push_str(&format!("\nRuns ({} of {})\n", runs.len().min(args.max_runs), runs.len()));
+        out.push_str(&format!(
+            "\nRuns ({} of {})\n",
+            runs.len().min(args.max_runs),
+            runs.len()
+        ));
         let rows: Vec<Vec<String>> = runs
             .iter()
             .take(args.max_runs)
@@ -106,13 +140,20 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
                     r.experiment.clone(),
                     r.trial.clone().unwrap_or_default(),
                     r.name.clone(),
-                    serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    serde_json::to_value(r.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
                     r.duration_ms.map(duration_ms).unwrap_or_default(),
                     r.host.clone().unwrap_or_default(),
                 ]
             })
             .collect();
-        out.push_str(&table(&["EXPERIMENT", "TRIAL", "RUN", "STATE", "DURATION", "HOST"], &rows, 40));
+        out.push_str(&table(
+            &["EXPERIMENT", "TRIAL", "RUN", "STATE", "DURATION", "HOST"],
+            &rows,
+            40,
+        ));
     }
 
     if !models.is_empty() {
@@ -124,16 +165,24 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         let rows: Vec<Vec<String>> = models
             .iter()
             .map(|m| {
-                let aliases: Vec<String> = m.aliases.iter().map(|(a, v)| format!("{a}→v{v}")).collect();
+                let aliases: Vec<String> =
+                    m.aliases.iter().map(|(a, v)| format!("{a}→v{v}")).collect();
                 vec![
                     m.name.clone(),
                     m.versions.to_string(),
-                    m.latest.as_ref().map(|v| format!("v{}", v.version)).unwrap_or_default(),
+                    m.latest
+                        .as_ref()
+                        .map(|v| format!("v{}", v.version))
+                        .unwrap_or_default(),
                     aliases.join(", "),
                 ]
             })
             .collect();
-        out.push_str(&table(&["MODEL", "VERSIONS", "LATEST", "ALIASES"], &rows, 48));
+        out.push_str(&table(
+            &["MODEL", "VERSIONS", "LATEST", "ALIASES"],
+            &rows,
+            48,
+        ));
     }
 
     if !resources.is_empty() {
@@ -142,17 +191,35 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             .iter()
             .map(|r| {
                 let f = |x: Option<f64>| x.map(float).unwrap_or_default();
-                vec![r.kind.as_str().to_string(), r.name.clone(), r.count.to_string(), f(r.mean), f(r.max), r.unit.clone()]
+                vec![
+                    r.kind.as_str().to_string(),
+                    r.name.clone(),
+                    r.count.to_string(),
+                    f(r.mean),
+                    f(r.max),
+                    r.unit.clone(),
+                ]
             })
             .collect();
-        out.push_str(&table(&["KIND", "NAME", "SAMPLES", "MEAN", "MAX", "UNIT"], &rows, 32));
+        out.push_str(&table(
+            &["KIND", "NAME", "SAMPLES", "MEAN", "MAX", "UNIT"],
+            &rows,
+            32,
+        ));
     }
 
     if !spans.is_empty() {
         out.push_str("\nSpans\n");
         let rows: Vec<Vec<String>> = spans
             .iter()
-            .map(|s| vec![s.name.clone(), s.count.to_string(), format!("{:.2} ms", s.mean_ms), format!("{:.2} ms", s.max_ms)])
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.count.to_string(),
+                    format!("{:.2} ms", s.mean_ms),
+                    format!("{:.2} ms", s.max_ms),
+                ]
+            })
             .collect();
         out.push_str(&table(&["NAME", "COUNT", "MEAN", "MAX"], &rows, 32));
     }

@@ -23,7 +23,9 @@ enum Command {
     #[command(after_help = "Example:\n  runstore demo --out demo.db\n  runstore info demo.db")]
     Demo(demo::DemoArgs),
     /// Show what a runstore file holds: counts, time span, size, experiments, runs, models.
-    #[command(after_help = "Examples:\n  runstore info demo.db\n  runstore info demo.db --format json | jq .stats.points")]
+    #[command(
+        after_help = "Examples:\n  runstore info demo.db\n  runstore info demo.db --format json | jq .stats.points"
+    )]
     Info(info::InfoArgs),
 }
 
