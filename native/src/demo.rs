@@ -179,6 +179,9 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         let mut noise = Noise::new(1000 + i as u64);
         let speed = (lr / 0.1).powf(0.6) * 0.012;
         let mut step = 0i64;
+        // The diverging run blows up after 40% of its steps and is NaN after 55%.
+        let total = i64::from(options.epochs * options.batches);
+        let (onset, nan_from) = (total * 2 / 5, total * 11 / 20);
         let mut val_loss = f64::NAN;
         let mut failed: Option<String> = None;
         'epochs: for epoch in 0..options.epochs {
@@ -201,11 +204,11 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
                 }
                 let t = step as f64;
                 let loss = match fate {
-                    Fate::Diverges if step > 90 => {
-                        if step > 130 {
+                    Fate::Diverges if step > onset => {
+                        if step > nan_from {
                             f64::NAN
                         } else {
-                            (0.05 * (t - 90.0)).exp() * 2.0
+                            (0.05 * (t - onset as f64)).exp() * 2.0
                         }
                     }
                     _ => {
@@ -236,7 +239,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
             }
             let t = step as f64;
             val_loss = match fate {
-                Fate::Diverges if step > 90 => f64::NAN,
+                Fate::Diverges if step > onset => f64::NAN,
                 _ => 0.08 + 2.0 * (-speed * t * 0.9).exp() + 0.02 * noise.next(),
             };
             let val_acc = if val_loss.is_nan() {

@@ -1,0 +1,91 @@
+//! The `runstore` binary, run as a subprocess.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use runstore::{Context, RunQuery, RunStatus, Store};
+
+fn runstore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_has_examples() {
+    for args in [&["--help"][..], &["demo", "--help"], &["info", "--help"]] {
+        let out = runstore(args);
+        assert!(out.status.success());
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("Usage"), "{stdout}");
+    }
+    assert!(text(&runstore(&["info", "--help"]).stdout).contains("Example"));
+}
+
+#[test]
+fn demo_records_what_the_readme_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let db_arg = db.to_str().unwrap();
+    let out = runstore(&["demo", "--out", db_arg, "--pace-ms", "0", "--epochs", "4", "--batches", "20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let store = Store::open_read_only(&db).unwrap();
+    store.integrity_check().unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    assert!(runs.len() >= 9);
+    assert!(runs.iter().all(|r| r.params.contains_key("lr") && r.params.contains_key("seed")));
+    assert_eq!(runs.iter().filter(|r| r.status == RunStatus::Failed).count(), 2, "one diverges, one fails");
+    let diverged = runs.iter().find(|r| r.name.contains("diverges")).unwrap();
+    let loss = diverged.metrics.iter().find(|m| m.key == "train/loss").unwrap();
+    assert!(loss.nan_count > 0 && loss.last.unwrap().is_nan(), "the divergence is kept");
+    let converged = &runs[0];
+    for key in ["train/loss", "val/loss", "val/accuracy"] {
+        assert!(converged.metrics.iter().any(|m| m.key == key), "missing {key}");
+    }
+    let per_class = converged.metrics.iter().filter(|m| m.key == "val/accuracy" && !m.label.is_empty()).count();
+    assert_eq!(per_class, 10);
+    assert!(store.find_series(&converged.id, "val/loss", &Context::phase("val"), "").unwrap().is_some());
+    assert!(store.code(&converged.id).unwrap().is_some());
+    assert!(store.environment(&converged.id).unwrap().unwrap().cpu_count.is_some());
+    assert_eq!(store.datasets(&converged.id).unwrap().len(), 1);
+    assert!(store.epochs(&converged.id).unwrap().len() == 4);
+    let stats = store.stats().unwrap();
+    assert!(stats.resource_samples > 0 && stats.spans > 0 && stats.artifacts > 0);
+    let models = store.models().unwrap();
+    assert_eq!(models[0].versions, 3);
+    assert!(models[0].aliases.contains_key("production"));
+
+    // info, as text and as JSON.
+    let out = runstore(&["info", db_arg]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("mnist-sweep") && stdout.contains("failed") && stdout.contains("mnist-cnn"), "{stdout}");
+    let out = runstore(&["info", db_arg, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["runs"], runs.len());
+    assert_eq!(doc["models"][0]["aliases"]["production"], models[0].aliases["production"]);
+
+    // The demo never overwrites a file.
+    let out = runstore(&["demo", "--out", db_arg]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("exists"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn info_explains_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let out = runstore(&["info", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no such file"), "{}", text(&out.stderr));
+    assert!(!Path::new(&missing).exists(), "info must not create files");
+
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![b'x'; 5000]).unwrap();
+    let out = runstore(&["info", garbage.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not a SQLite database"), "{}", text(&out.stderr));
+}
