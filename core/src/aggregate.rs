@@ -32,11 +32,7 @@ pub struct Mark {
 
 impl Mark {
     fn of(p: &Point) -> Mark {
-        Mark {
-            step: p.step,
-            time_ms: p.time_ms,
-            value: p.value,
-        }
+        Mark { step: p.step, time_ms: p.time_ms, value: p.value }
     }
 }
 
@@ -91,15 +87,15 @@ impl Aggregate {
         if other.last.step >= self.last.step {
             self.last = other.last;
         }
-        if let Some(m) = other.min {
-            if self.min.is_none_or(|s| m.value < s.value) {
-                self.min = Some(m);
-            }
+        if let Some(m) = other.min
+            && self.min.is_none_or(|s| m.value < s.value)
+        {
+            self.min = Some(m);
         }
-        if let Some(m) = other.max {
-            if self.max.is_none_or(|s| m.value > s.value) {
-                self.max = Some(m);
-            }
+        if let Some(m) = other.max
+            && self.max.is_none_or(|s| m.value > s.value)
+        {
+            self.max = Some(m);
         }
         self.sum += other.sum;
     }
@@ -177,13 +173,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn pt(step: i64, value: f64) -> Point {
-        Point {
-            step,
-            time_ms: step,
-            value,
-            epoch: None,
-            batch: None,
-        }
+        Point { step, time_ms: step, value, epoch: None, batch: None }
     }
 
     #[test]
@@ -220,10 +210,7 @@ mod tests {
             let mut exact: BTreeMap<i64, Aggregate> = BTreeMap::new();
             for &s in &steps {
                 let p = pt(s, (s as f64).sin());
-                exact
-                    .entry(bucket_of(s, level))
-                    .and_modify(|x| x.add(&p))
-                    .or_insert(Aggregate::of(&p));
+                exact.entry(bucket_of(s, level)).and_modify(|x| x.add(&p)).or_insert(Aggregate::of(&p));
             }
             for (b, want) in exact {
                 let got = parts[&(level, b)];

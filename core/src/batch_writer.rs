@@ -77,9 +77,10 @@ impl BatchWriter {
     fn apply(&mut self, tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
         match event {
             Event::Point { handle, point } => {
-                let state = self.series.get_mut(handle).ok_or_else(|| {
-                    Error::invalid("series handle", format!("{handle} was never declared"))
-                })?;
+                let state = self
+                    .series
+                    .get_mut(handle)
+                    .ok_or_else(|| Error::invalid("series handle", format!("{handle} was never declared")))?;
                 if state.id.is_none() {
                     state.id = Some(resolve_series(tx, &state.declaration)?);
                 }
@@ -91,9 +92,7 @@ impl BatchWriter {
                 }
                 let series_id = state.id.expect("resolved above");
                 let mut parts = Vec::new();
-                state.overview.add(point, &mut |l, b, a| {
-                    parts.push(pending_overview(series_id, l, b, a))
-                });
+                state.overview.add(point, &mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
                 for part in parts {
                     write_overview(tx, &part)?;
                 }
@@ -104,13 +103,7 @@ impl BatchWriter {
                 }
                 Ok(Reply::Done)
             }
-            Event::Series {
-                handle,
-                run_id,
-                key,
-                context,
-                label,
-            } => {
+            Event::Series { handle, run_id, key, context, label } => {
                 if key.is_empty() {
                     return Err(Error::invalid("metric key", "empty"));
                 }
@@ -140,9 +133,7 @@ impl BatchWriter {
                 write_summary(tx, series_id, &summary)?;
             }
             let mut parts = Vec::new();
-            state
-                .overview
-                .finish(&mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
+            state.overview.finish(&mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
             for part in parts {
                 write_overview(tx, &part)?;
             }
@@ -234,12 +225,7 @@ struct OverviewPart {
 }
 
 fn pending_overview(series_id: i64, level: usize, bucket: i64, agg: &Aggregate) -> OverviewPart {
-    OverviewPart {
-        series_id,
-        level,
-        bucket,
-        agg: *agg,
-    }
+    OverviewPart { series_id, level, bucket, agg: *agg }
 }
 
 fn write_overview(tx: &Transaction<'_>, part: &OverviewPart) -> Result<()> {
@@ -291,22 +277,13 @@ fn require_run(tx: &Transaction<'_>, run_id: &Id) -> Result<()> {
     let exists: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)")?
         .query_row([run_id], |r| r.get(0))?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Error::not_found("run", run_id.as_str()))
-    }
+    if exists { Ok(()) } else { Err(Error::not_found("run", run_id.as_str())) }
 }
 
 /// Applies one event that is not about metric points.
 fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
     match event {
-        Event::Experiment {
-            id,
-            name,
-            description,
-            time_ms,
-        } => {
+        Event::Experiment { id, name, description, time_ms } => {
             if name.trim().is_empty() {
                 return Err(Error::invalid("experiment name", "empty"));
             }
@@ -320,12 +297,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 .query_row([name], |r| r.get(0))?;
             Ok(Reply::Id(id.parse()?))
         }
-        Event::ExperimentStatus {
-            experiment_id,
-            status,
-            results,
-            time_ms,
-        } => {
+        Event::ExperimentStatus { experiment_id, status, results, time_ms } => {
             let n = tx
                 .prepare_cached(
                     "UPDATE experiments SET status = ?2, results_json = coalesce(?3, results_json),
@@ -337,13 +309,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             }
             Ok(Reply::Done)
         }
-        Event::Trial {
-            id,
-            experiment_id,
-            name,
-            description,
-            time_ms,
-        } => {
+        Event::Trial { id, experiment_id, name, description, time_ms } => {
             if name.trim().is_empty() {
                 return Err(Error::invalid("trial name", "empty"));
             }
@@ -378,12 +344,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             ])?;
             Ok(Reply::Done)
         }
-        Event::RunStatus {
-            run_id,
-            status,
-            error,
-            time_ms,
-        } => {
+        Event::RunStatus { run_id, status, error, time_ms } => {
             let n = tx
                 .prepare_cached(
                     "UPDATE runs SET status = ?2,
@@ -423,13 +384,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 if key.is_empty() {
                     return Err(Error::invalid("param key", "empty"));
                 }
-                stmt.execute(params![
-                    owner.kind(),
-                    owner.id(),
-                    key,
-                    value.kind(),
-                    value.to_sql_value()
-                ])?;
+                stmt.execute(params![owner.kind(), owner.id(), key, value.kind(), value.to_sql_value()])?;
             }
             Ok(Reply::Done)
         }
@@ -445,37 +400,24 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             }
             Ok(Reply::Done)
         }
-        Event::Epoch {
-            run_id,
-            epoch,
-            end,
-            time_ms,
-        } => {
+        Event::Epoch { run_id, epoch, end, time_ms } => {
             let sql = if *end {
                 "INSERT INTO epochs (run_id, idx, started_ms, ended_ms) VALUES (?1, ?2, ?3, ?3)
                  ON CONFLICT (run_id, idx) DO UPDATE SET ended_ms = excluded.ended_ms"
             } else {
                 "INSERT OR IGNORE INTO epochs (run_id, idx, started_ms) VALUES (?1, ?2, ?3)"
             };
-            tx.prepare_cached(sql)?
-                .execute(params![run_id, epoch, time_ms])?;
+            tx.prepare_cached(sql)?.execute(params![run_id, epoch, time_ms])?;
             Ok(Reply::Done)
         }
-        Event::Batch {
-            run_id,
-            epoch,
-            batch,
-            end,
-            time_ms,
-        } => {
+        Event::Batch { run_id, epoch, batch, end, time_ms } => {
             let sql = if *end {
                 "INSERT INTO batches (run_id, epoch, idx, started_ms, ended_ms) VALUES (?1, ?2, ?3, ?4, ?4)
                  ON CONFLICT (run_id, epoch, idx) DO UPDATE SET ended_ms = excluded.ended_ms"
             } else {
                 "INSERT OR IGNORE INTO batches (run_id, epoch, idx, started_ms) VALUES (?1, ?2, ?3, ?4)"
             };
-            tx.prepare_cached(sql)?
-                .execute(params![run_id, epoch, batch, time_ms])?;
+            tx.prepare_cached(sql)?.execute(params![run_id, epoch, batch, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Artifact(a) => {
@@ -483,9 +425,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 ArtifactOwner::Experiment(id) => (Some(id), None, None, None, None, None),
                 ArtifactOwner::Trial(id) => (None, Some(id), None, None, None, None),
                 ArtifactOwner::Run(id) => (None, None, Some(id), None, None, None),
-                ArtifactOwner::Epoch { run, epoch } => {
-                    (None, None, Some(run), Some(*epoch), None, None)
-                }
+                ArtifactOwner::Epoch { run, epoch } => (None, None, Some(run), Some(*epoch), None, None),
                 ArtifactOwner::Batch { run, epoch, batch } => {
                     (None, None, Some(run), Some(*epoch), Some(*batch), None)
                 }
@@ -536,11 +476,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             ])?;
             Ok(Reply::Done)
         }
-        Event::Code {
-            run_id,
-            code,
-            time_ms,
-        } => {
+        Event::Code { run_id, code, time_ms } => {
             require_run(tx, run_id)?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO code_versions (run_id, git_commit, git_branch, git_dirty,
@@ -559,11 +495,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             ])?;
             Ok(Reply::Done)
         }
-        Event::Environment {
-            run_id,
-            environment: e,
-            time_ms,
-        } => {
+        Event::Environment { run_id, environment: e, time_ms } => {
             require_run(tx, run_id)?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO environments (run_id, os, os_version, hostname, cpu, cpu_count,
@@ -590,14 +522,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 "INSERT INTO resource_samples (run_id, time_ms, kind, name, value, unit)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![
-                s.run_id,
-                s.time_ms,
-                s.kind.as_str(),
-                s.name,
-                s.value,
-                s.unit
-            ])?;
+            .execute(params![s.run_id, s.time_ms, s.kind.as_str(), s.name, s.value, s.unit])?;
             Ok(Reply::Done)
         }
         Event::Span(s) => {
@@ -614,18 +539,9 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             ])?;
             Ok(Reply::Done)
         }
-        Event::Model {
-            id,
-            name,
-            description,
-            time_ms,
-        } => Ok(Reply::Id(ensure_model(
-            tx,
-            id,
-            name,
-            description,
-            *time_ms,
-        )?)),
+        Event::Model { id, name, description, time_ms } => {
+            Ok(Reply::Id(ensure_model(tx, id, name, description, *time_ms)?))
+        }
         Event::ModelVersion(v) => {
             let model_id = ensure_model(tx, &v.new_model_id, &v.model_name, "", v.time_ms)?;
             let version: i64 = tx
@@ -659,12 +575,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             }
             Ok(Reply::Version(version))
         }
-        Event::ModelAlias {
-            model_name,
-            alias,
-            version,
-            time_ms,
-        } => {
+        Event::ModelAlias { model_name, alias, version, time_ms } => {
             let found: Option<(String, String)> = tx
                 .prepare_cached(
                     "SELECT m.id, v.id FROM models m JOIN model_versions v ON v.model_id = m.id
@@ -672,9 +583,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 )?
                 .query_row(params![model_name, version], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let (model_id, version_id) = found.ok_or_else(|| {
-                Error::not_found("model version", format!("{model_name} v{version}"))
-            })?;
+            let (model_id, version_id) =
+                found.ok_or_else(|| Error::not_found("model version", format!("{model_name} v{version}")))?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO model_aliases (model_id, alias, version_id, updated_ms) VALUES (?1, ?2, ?3, ?4)",
             )?
@@ -685,13 +595,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
     }
 }
 
-fn ensure_model(
-    tx: &Transaction<'_>,
-    id: &Id,
-    name: &str,
-    description: &str,
-    time_ms: i64,
-) -> Result<Id> {
+fn ensure_model(tx: &Transaction<'_>, id: &Id, name: &str, description: &str, time_ms: i64) -> Result<Id> {
     if name.trim().is_empty() {
         return Err(Error::invalid("model name", "empty"));
     }
@@ -699,8 +603,7 @@ fn ensure_model(
         "INSERT OR IGNORE INTO models (id, name, description, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
     )?
     .execute(params![id, name, description, time_ms])?;
-    let id: String = tx
-        .prepare_cached("SELECT id FROM models WHERE name = ?1")?
-        .query_row([name], |r| r.get(0))?;
+    let id: String =
+        tx.prepare_cached("SELECT id FROM models WHERE name = ?1")?.query_row([name], |r| r.get(0))?;
     id.parse()
 }

@@ -31,6 +31,7 @@ pub struct Point {
     /// Wall-clock time, Unix milliseconds.
     pub time_ms: i64,
     /// The value, NaN and ±Inf included.
+    #[serde(serialize_with = "crate::json::float")]
     pub value: f64,
     /// Epoch the point belongs to, if any.
     pub epoch: Option<u32>,
@@ -106,17 +107,11 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn corrupt(&self, why: &str) -> Error {
-        Error::Corrupt {
-            table: "metric_chunks",
-            why: format!("{why} at byte {}", self.pos),
-        }
+        Error::Corrupt { table: "metric_chunks", why: format!("{why} at byte {}", self.pos) }
     }
 
     fn byte(&mut self) -> Result<u8> {
-        let b = *self
-            .data
-            .get(self.pos)
-            .ok_or_else(|| self.corrupt("truncated"))?;
+        let b = *self.data.get(self.pos).ok_or_else(|| self.corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -136,9 +131,7 @@ impl Reader<'_> {
     fn option(&mut self) -> Result<Option<u32>> {
         match self.varint()? {
             0 => Ok(None),
-            v => u32::try_from(v - 1)
-                .map(Some)
-                .map_err(|_| self.corrupt("epoch/batch out of range")),
+            v => u32::try_from(v - 1).map(Some).map_err(|_| self.corrupt("epoch/batch out of range")),
         }
     }
 }
@@ -160,34 +153,26 @@ pub fn decode_into(data: &[u8], out: &mut Vec<Point>) -> Result<()> {
     let mut prev = 0i64;
     for _ in 0..n {
         prev = prev.wrapping_add(unzigzag(r.varint()?));
-        out.push(Point {
-            step: prev,
-            time_ms: 0,
-            value: 0.0,
-            epoch: None,
-            batch: None,
-        });
+        out.push(Point { step: prev, time_ms: 0, value: 0.0, epoch: None, batch: None });
     }
     prev = 0;
     for p in &mut out[base..] {
         prev = prev.wrapping_add(unzigzag(r.varint()?));
         p.time_ms = prev;
     }
-    let values = data
-        .get(r.pos..r.pos + 8 * n)
-        .ok_or_else(|| r.corrupt("truncated values"))?;
+    let values = data.get(r.pos..r.pos + 8 * n).ok_or_else(|| r.corrupt("truncated values"))?;
     for (p, bytes) in out[base..].iter_mut().zip(values.chunks_exact(8)) {
         p.value = f64::from_bits(u64::from_le_bytes(bytes.try_into().expect("8 bytes")));
     }
     r.pos += 8 * n;
     if flags & 1 != 0 {
-        for i in base..base + n {
-            out[i].epoch = r.option()?;
+        for p in &mut out[base..] {
+            p.epoch = r.option()?;
         }
     }
     if flags & 2 != 0 {
-        for i in base..base + n {
-            out[i].batch = r.option()?;
+        for p in &mut out[base..] {
+            p.batch = r.option()?;
         }
     }
     if r.pos != data.len() {

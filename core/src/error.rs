@@ -79,10 +79,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(what: &'static str, why: impl Into<String>) -> Self {
-        Error::Invalid {
-            what,
-            why: why.into(),
-        }
+        Error::Invalid { what, why: why.into() }
     }
 
     /// Whether this is SQLite's "database is busy/locked": another process held a lock for
@@ -97,9 +94,6 @@ impl Error {
 
     /// Shorthand for [`Error::NotFound`].
     pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
-        Error::NotFound {
-            kind,
-            name: name.into(),
-        }
+        Error::NotFound { kind, name: name.into() }
     }
 }

@@ -246,6 +246,7 @@ pub struct ResourceSample {
     /// Which measurement: `system_total`, `process_tree`, `gpu0_util`, ...
     pub name: String,
     /// The measured value.
+    #[serde(serialize_with = "crate::json::float")]
     pub value: f64,
     /// Unit: `%`, `MiB`, `bytes/s`, ...
     pub unit: String,

@@ -28,9 +28,7 @@ impl Id {
 
     /// Unix milliseconds encoded in the id.
     pub fn timestamp_ms(&self) -> i64 {
-        ulid::Ulid::from_string(&self.0)
-            .map(|u| u.timestamp_ms() as i64)
-            .unwrap_or(0)
+        ulid::Ulid::from_string(&self.0).map(|u| u.timestamp_ms() as i64).unwrap_or(0)
     }
 }
 

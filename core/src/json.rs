@@ -27,7 +27,5 @@ pub fn opt_float<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error
 
 /// Parses a stored JSON text column, tolerating `NULL`.
 pub(crate) fn parse_column(text: Option<String>) -> crate::Result<Option<serde_json::Value>> {
-    text.map(|t| serde_json::from_str(&t))
-        .transpose()
-        .map_err(Into::into)
+    text.map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
 }

@@ -31,10 +31,7 @@ impl ParamValue {
     }
 
     /// Rebuilds a value from its stored kind and SQL value.
-    pub(crate) fn from_sql(
-        kind: &str,
-        value: rusqlite::types::ValueRef<'_>,
-    ) -> crate::Result<Self> {
+    pub(crate) fn from_sql(kind: &str, value: rusqlite::types::ValueRef<'_>) -> crate::Result<Self> {
         use rusqlite::types::ValueRef as V;
         let bad = || crate::Error::Corrupt {
             table: "params",
@@ -131,11 +128,7 @@ fn flatten_into(prefix: &str, value: &Json, out: &mut Vec<(String, ParamValue)>)
     let leaf = match value {
         Json::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 flatten_into(&key, v, out);
             }
             return;
@@ -171,10 +164,7 @@ mod tests {
                 ("amp".into(), ParamValue::Bool(true)),
                 ("epochs".into(), ParamValue::Int(10)),
                 ("note".into(), ParamValue::Json(Json::Null)),
-                (
-                    "optimizer.betas".into(),
-                    ParamValue::Json(serde_json::json!([0.9, 0.99]))
-                ),
+                ("optimizer.betas".into(), ParamValue::Json(serde_json::json!([0.9, 0.99]))),
                 ("optimizer.lr".into(), ParamValue::Float(0.001)),
                 ("optimizer.name".into(), ParamValue::Str("adam".into())),
             ]

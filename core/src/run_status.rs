@@ -33,10 +33,7 @@ impl RunStatus {
 
     /// Whether the run has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Completed | RunStatus::Failed | RunStatus::Killed
-        )
+        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Killed)
     }
 }
 

@@ -24,11 +24,7 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions {
-            busy_timeout: Duration::from_secs(60),
-            wal: true,
-            synchronous: "NORMAL",
-        }
+        OpenOptions { busy_timeout: Duration::from_secs(60), wal: true, synchronous: "NORMAL" }
     }
 }
 
@@ -66,9 +62,7 @@ impl Store {
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
         let conn = Connection::open_with_flags(
             path.as_ref(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(|e| open_error(path.as_ref(), e))?;
         conn.busy_timeout(Duration::from_secs(10))?;
@@ -91,10 +85,7 @@ impl Store {
     /// written back. Files saved in WAL mode are accepted. Works on every target.
     pub fn from_bytes(bytes: &[u8]) -> Result<Store> {
         if bytes.len() < 100 || &bytes[..16] != b"SQLite format 3\0" {
-            return Err(Error::Malformed(format!(
-                "{} bytes without the SQLite header",
-                bytes.len()
-            )));
+            return Err(Error::Malformed(format!("{} bytes without the SQLite header", bytes.len())));
         }
         let mut copy = bytes.to_vec();
         // A WAL-mode file has read/write versions 2; an in-memory copy has no WAL to read.
@@ -147,14 +138,9 @@ impl Store {
     /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<()> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let problems: Vec<String> = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        if problems == ["ok"] {
-            Ok(())
-        } else {
-            Err(Error::Malformed(problems.join("; ")))
-        }
+        let problems: Vec<String> =
+            stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+        if problems == ["ok"] { Ok(()) } else { Err(Error::Malformed(problems.join("; "))) }
     }
 }
 

@@ -56,10 +56,7 @@ impl ArtifactSpec {
         let (uri, size_bytes, sha256) = match self.location {
             Location::File(path) => {
                 let (size, sha) = file_sha256(&path)?;
-                let uri = std::path::absolute(&path)
-                    .unwrap_or(path)
-                    .display()
-                    .to_string();
+                let uri = std::path::absolute(&path).unwrap_or(path).display().to_string();
                 (uri, Some(size as i64), Some(sha))
             }
             Location::Uri(uri) => (uri, None, None),
@@ -108,10 +105,7 @@ impl DatasetSpec {
 
     /// A dataset the run writes.
     pub fn output(name: &str) -> DatasetSpec {
-        DatasetSpec {
-            role: DatasetRole::Output,
-            ..DatasetSpec::input(name)
-        }
+        DatasetSpec { role: DatasetRole::Output, ..DatasetSpec::input(name) }
     }
 
     /// Where it is; a local file is hashed (size and SHA-256) when recorded.

@@ -32,15 +32,11 @@ fn capture_environment() -> EnvironmentRecord {
         .as_ref()
         .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
         .filter(|b| !b.is_empty());
-    let cpu_count = std::thread::available_parallelism()
-        .map(|n| n.get() as i64)
-        .ok();
+    let cpu_count = std::thread::available_parallelism().map(|n| n.get() as i64).ok();
     let memory_bytes = system.as_ref().map(|s| s.total_memory() as i64);
     EnvironmentRecord {
         os: System::name().ok(),
-        os_version: System::long_os_version()
-            .ok()
-            .or_else(|| System::os_version().ok()),
+        os_version: System::long_os_version().ok().or_else(|| System::os_version().ok()),
         hostname: hostname(),
         cpu,
         cpu_count,
@@ -58,16 +54,9 @@ fn capture_environment() -> EnvironmentRecord {
 
 /// GPU names from `nvidia-smi`, comma-separated; `None` without NVIDIA GPUs.
 pub fn gpu_names() -> Option<String> {
-    let out = Command::new("nvidia-smi")
-        .args(["--query-gpu=name", "--format=csv,noheader"])
-        .output()
-        .ok()?;
+    let out = Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output().ok()?;
     let names = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = names
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let names: Vec<&str> = names.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (out.status.success() && !names.is_empty()).then(|| names.join(", "))
 }
 
@@ -80,15 +69,8 @@ pub fn code() -> Option<CodeRecord> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
 }
 
 /// Most tracked files listed in a code record; bigger repositories are cut (and say so).
@@ -98,10 +80,7 @@ const MAX_FILES: usize = 5000;
 pub fn capture_code(dir: &Path) -> Option<CodeRecord> {
     let entrypoint = std::env::args().next();
     let Some(root) = git(dir, &["rev-parse", "--show-toplevel"]) else {
-        return Some(CodeRecord {
-            entrypoint,
-            ..Default::default()
-        });
+        return Some(CodeRecord { entrypoint, ..Default::default() });
     };
     let commit = git(dir, &["rev-parse", "HEAD"]);
     let branch = git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]);

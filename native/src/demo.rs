@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    ArtifactSpec, Context, DatasetSpec, Error, NewModelVersion, ParamValue, Recorder,
-    RecorderOptions, ResourceMonitor, Result,
+    ArtifactSpec, Context, DatasetSpec, Error, NewModelVersion, ParamValue, Recorder, RecorderOptions,
+    ResourceMonitor, Result,
 };
 
 /// What the demo records.
@@ -91,10 +91,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
     if out.exists() {
         return Err(Error::io(
             out,
-            std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "exists; the demo writes a new file",
-            ),
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists; the demo writes a new file"),
         ));
     }
     let artifacts_dir = PathBuf::from(format!("{}.artifacts", out.display()));
@@ -111,10 +108,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         "Learning-rate sweep of a small CNN on MNIST, three seeds per rate (runstore demo)",
     )?;
     exp.tags(&[("project", "runstore-demo"), ("dataset", "mnist")]);
-    exp.params([
-        ("batch_size", ParamValue::Int(64)),
-        ("optimizer", "sgd".into()),
-    ]);
+    exp.params([("batch_size", ParamValue::Int(64)), ("optimizer", "sgd".into())]);
     let sweep = json!({
         "learning_rates": options.learning_rates, "seeds": options.seeds, "epochs": options.epochs,
     });
@@ -141,13 +135,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         }
     }
     plan.push((1.0, 0, Fate::Diverges));
-    plan.push((
-        0.05,
-        0,
-        Fate::Fails {
-            at_epoch: options.epochs / 2,
-        },
-    ));
+    plan.push((0.05, 0, Fate::Fails { at_epoch: options.epochs / 2 }));
 
     let mut points = 0u64;
     let mut best: Vec<(f64, String, PathBuf, crate::Id)> = Vec::new();
@@ -165,14 +153,9 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         run.params([("seed", i64::from(seed))]);
         run.config(&json!({"batch_size": 64, "epochs": options.epochs, "model": {"name": "cnn-small", "dropout": 0.25}}));
         run.tags(&[("model", "cnn-small"), ("sweep", "lr")]);
-        run.dataset(
-            DatasetSpec::input("mnist-train-sample")
-                .file(&dataset)
-                .shape(500, 3)
-                .schema(json!({
-                    "pixel_mean": "float32", "pixel_std": "float32", "label": "int64"
-                })),
-        )?;
+        run.dataset(DatasetSpec::input("mnist-train-sample").file(&dataset).shape(500, 3).schema(json!({
+            "pixel_mean": "float32", "pixel_std": "float32", "label": "int64"
+        })))?;
         let train_loss = run.series("train/loss", &Context::phase("train"));
         let train_acc = run.series("train/accuracy", &Context::phase("train"));
         let lr_series = run.series("learning_rate", &Context::phase("train"));
@@ -187,20 +170,17 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         'epochs: for epoch in 0..options.epochs {
             run.start_epoch(epoch);
             let mut datagen = run.time("data_generation");
-            datagen
-                .attribute("round", epoch)
-                .attribute("samples_generated", options.batches * 64);
+            datagen.attribute("round", epoch).attribute("samples_generated", options.batches * 64);
             datagen.attribute("memory_used_mb", 180.0 + 10.0 * noise.next());
             datagen.finish();
             for batch in 0..options.batches {
                 run.start_batch(batch);
-                if let Fate::Fails { at_epoch } = fate {
-                    if epoch == at_epoch && batch == options.batches / 3 {
-                        failed = Some(format!(
-                            "CUDA error: out of memory (simulated) at epoch {epoch}"
-                        ));
-                        break 'epochs;
-                    }
+                if let Fate::Fails { at_epoch } = fate
+                    && epoch == at_epoch
+                    && batch == options.batches / 3
+                {
+                    failed = Some(format!("CUDA error: out of memory (simulated) at epoch {epoch}"));
+                    break 'epochs;
                 }
                 let t = step as f64;
                 let loss = match fate {
@@ -211,20 +191,15 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
                             (0.05 * (t - onset as f64)).exp() * 2.0
                         }
                     }
-                    _ => {
-                        0.05 + 2.2 * (-speed * t).exp()
-                            + 0.04 * noise.next() * (-speed * t / 2.0).exp()
-                    }
+                    _ => 0.05 + 2.2 * (-speed * t).exp() + 0.04 * noise.next() * (-speed * t / 2.0).exp(),
                 };
                 train_loss.log(step, loss);
                 train_acc.log(step, (1.0 - loss / 2.5).clamp(0.0, 1.0));
                 lr_series.log(step, lr * 0.5f64.powi((epoch / 3) as i32));
                 points += 3;
                 if batch == 0 && epoch == 0 {
-                    let sample = write(
-                        &format!("run{i}-batch0.txt"),
-                        format!("first batch of run {name}\n"),
-                    )?;
+                    let sample =
+                        write(&format!("run{i}-batch0.txt"), format!("first batch of run {name}\n"))?;
                     run.batch_artifact(
                         epoch,
                         batch,
@@ -242,11 +217,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
                 Fate::Diverges if step > onset => f64::NAN,
                 _ => 0.08 + 2.0 * (-speed * t * 0.9).exp() + 0.02 * noise.next(),
             };
-            let val_acc = if val_loss.is_nan() {
-                f64::NAN
-            } else {
-                (1.0 - val_loss / 2.3).clamp(0.0, 0.995)
-            };
+            let val_acc = if val_loss.is_nan() { f64::NAN } else { (1.0 - val_loss / 2.3).clamp(0.0, 0.995) };
             let per_class: Vec<(String, f64)> = (0..options.classes)
                 .map(|c| {
                     (
@@ -255,29 +226,18 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
                     )
                 })
                 .collect();
-            let per_class_refs: Vec<(&str, f64)> =
-                per_class.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let per_class_refs: Vec<(&str, f64)> = per_class.iter().map(|(k, v)| (k.as_str(), *v)).collect();
             let mut eval = run.time("evaluate");
             eval.attribute("round", epoch);
-            run.series("val/loss", &Context::phase("val"))
-                .log(step, val_loss);
-            run.log_labelled(
-                "val/accuracy",
-                &Context::phase("val"),
-                step,
-                val_acc,
-                &per_class_refs,
-            );
+            run.series("val/loss", &Context::phase("val")).log(step, val_loss);
+            run.log_labelled("val/accuracy", &Context::phase("val"), step, val_acc, &per_class_refs);
             eval.finish();
             points += 2 + u64::from(options.classes);
             let confusion = write(
                 &format!("run{i}-epoch{epoch}-confusion.txt"),
                 format!("confusion matrix, epoch {epoch}, val/accuracy {val_acc:.4}\n"),
             )?;
-            run.epoch_artifact(
-                epoch,
-                ArtifactSpec::file("confusion matrix", "plot", &confusion),
-            )?;
+            run.epoch_artifact(epoch, ArtifactSpec::file("confusion matrix", "plot", &confusion))?;
             run.end_epoch(epoch);
         }
         drop(monitor);
@@ -310,10 +270,7 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         let mut version = NewModelVersion::from_file("mnist-cnn", path)?;
         version.description = format!("{trial}, val/loss {val_loss:.4}");
         version.source_run = Some(run_id.clone());
-        version.tags = vec![
-            ("type".into(), "classification".into()),
-            ("trial".into(), trial.clone()),
-        ];
+        version.tags = vec![("type".into(), "classification".into()), ("trial".into(), trial.clone())];
         let number = rec.register_model_version(version)?;
         if *val_loss < best_version.0 {
             best_version = (*val_loss, number);
@@ -323,15 +280,8 @@ pub fn record_demo(out: &Path, options: &DemoOptions) -> Result<DemoSummary> {
         rec.set_model_alias("mnist-cnn", "production", best_version.1)?;
         rec.set_model_alias("mnist-cnn", "staging", best.len() as i64)?;
     }
-    exp.set_status(
-        "completed",
-        Some(json!({"best_val_loss": best_version.0, "runs": plan.len()})),
-    );
+    exp.set_status("completed", Some(json!({"best_val_loss": best_version.0, "runs": plan.len()})));
     rec.flush()?;
     guard.finish()?;
-    Ok(DemoSummary {
-        runs: plan.len() as u32,
-        points,
-        artifacts_dir,
-    })
+    Ok(DemoSummary { runs: plan.len() as u32, points, artifacts_dir })
 }

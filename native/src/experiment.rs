@@ -27,11 +27,7 @@ pub struct Trial {
 
 impl Experiment {
     pub(crate) fn new(rec: Recorder, id: Id, name: &str) -> Experiment {
-        Experiment {
-            rec,
-            id,
-            name: name.to_string(),
-        }
+        Experiment { rec, id, name: name.to_string() }
     }
 
     /// The experiment's id.
@@ -53,11 +49,7 @@ impl Experiment {
             description: String::new(),
             time_ms: now_ms(),
         })?;
-        Ok(Trial {
-            rec: self.rec.clone(),
-            id: expect_id(reply)?,
-            experiment_id: self.id.clone(),
-        })
+        Ok(Trial { rec: self.rec.clone(), id: expect_id(reply)?, experiment_id: self.id.clone() })
     }
 
     /// Starts a run directly in the experiment (no trial).
@@ -66,10 +58,7 @@ impl Experiment {
     }
 
     /// Sets experiment params.
-    pub fn params<K: Into<String>, V: Into<ParamValue>>(
-        &self,
-        params: impl IntoIterator<Item = (K, V)>,
-    ) {
+    pub fn params<K: Into<String>, V: Into<ParamValue>>(&self, params: impl IntoIterator<Item = (K, V)>) {
         set_params(&self.rec, Owner::Experiment(self.id.clone()), params);
     }
 
@@ -107,11 +96,7 @@ impl Trial {
 
     /// Sets the trial's configuration from a JSON object, flattened to dotted keys.
     pub fn config(&self, config: &serde_json::Value) {
-        set_params(
-            &self.rec,
-            Owner::Trial(self.id.clone()),
-            flatten("", config),
-        );
+        set_params(&self.rec, Owner::Trial(self.id.clone()), flatten("", config));
     }
 
     /// Records a trial-level artifact.
@@ -138,10 +123,10 @@ fn start_run(rec: &Recorder, experiment_id: &Id, trial_id: Option<&Id>, name: &s
     if opts.capture_environment {
         run.environment(crate::capture::environment());
     }
-    if opts.capture_code {
-        if let Some(code) = crate::capture::code() {
-            run.code(code);
-        }
+    if opts.capture_code
+        && let Some(code) = crate::capture::code()
+    {
+        run.code(code);
     }
     run
 }
@@ -151,21 +136,12 @@ pub(crate) fn set_params<K: Into<String>, V: Into<ParamValue>>(
     owner: Owner,
     params: impl IntoIterator<Item = (K, V)>,
 ) {
-    let params: Vec<(String, ParamValue)> = params
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
+    let params: Vec<(String, ParamValue)> = params.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
     if !params.is_empty() {
         rec.send(Event::Params { owner, params });
     }
 }
 
 pub(crate) fn set_tags(rec: &Recorder, owner: Owner, tags: &[(&str, &str)]) {
-    rec.send(Event::Tags {
-        owner,
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    });
+    rec.send(Event::Tags { owner, tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() });
 }

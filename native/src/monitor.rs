@@ -65,32 +65,12 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, interval: Duration, stop: &Atomi
         );
         let time_ms = now_ms();
         let mut samples = vec![
-            (
-                ResourceKind::Cpu,
-                "system_total".to_string(),
-                f64::from(system.global_cpu_usage()),
-                "%",
-            ),
-            (
-                ResourceKind::Ram,
-                "system_total".to_string(),
-                system.used_memory() as f64 / MIB,
-                "MiB",
-            ),
+            (ResourceKind::Cpu, "system_total".to_string(), f64::from(system.global_cpu_usage()), "%"),
+            (ResourceKind::Ram, "system_total".to_string(), system.used_memory() as f64 / MIB, "MiB"),
         ];
         if let Some(p) = system.process(pid) {
-            samples.push((
-                ResourceKind::Cpu,
-                "process".into(),
-                f64::from(p.cpu_usage()) / cpus,
-                "%",
-            ));
-            samples.push((
-                ResourceKind::Ram,
-                "process".into(),
-                p.memory() as f64 / MIB,
-                "MiB",
-            ));
+            samples.push((ResourceKind::Cpu, "process".into(), f64::from(p.cpu_usage()) / cpus, "%"));
+            samples.push((ResourceKind::Ram, "process".into(), p.memory() as f64 / MIB, "MiB"));
         }
         if has_gpu {
             samples.extend(gpu_samples());
@@ -120,10 +100,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// `gpuN_util` (%) and `gpuN_memory` (MiB) for every NVIDIA GPU.
 fn gpu_samples() -> Vec<(ResourceKind, String, f64, &'static str)> {
     let Ok(out) = Command::new("nvidia-smi")
-        .args([
-            "--query-gpu=index,utilization.gpu,memory.used",
-            "--format=csv,noheader,nounits",
-        ])
+        .args(["--query-gpu=index,utilization.gpu,memory.used", "--format=csv,noheader,nounits"])
         .output()
     else {
         return Vec::new();
@@ -135,11 +112,11 @@ fn parse_gpu_csv(text: &str) -> Vec<(ResourceKind, String, f64, &'static str)> {
     let mut samples = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if let [index, util, mem] = fields[..] {
-            if let (Ok(util), Ok(mem)) = (util.parse::<f64>(), mem.parse::<f64>()) {
-                samples.push((ResourceKind::Gpu, format!("gpu{index}_util"), util, "%"));
-                samples.push((ResourceKind::Gpu, format!("gpu{index}_memory"), mem, "MiB"));
-            }
+        if let [index, util, mem] = fields[..]
+            && let (Ok(util), Ok(mem)) = (util.parse::<f64>(), mem.parse::<f64>())
+        {
+            samples.push((ResourceKind::Gpu, format!("gpu{index}_util"), util, "%"));
+            samples.push((ResourceKind::Gpu, format!("gpu{index}_memory"), mem, "MiB"));
         }
     }
     samples

@@ -34,10 +34,7 @@ pub struct RecorderOptions {
 impl RecorderOptions {
     /// Record into the file at `path` (created if missing).
     pub fn file(path: impl Into<PathBuf>) -> RecorderOptions {
-        RecorderOptions {
-            path: Some(path.into()),
-            ..RecorderOptions::in_memory()
-        }
+        RecorderOptions { path: Some(path.into()), ..RecorderOptions::in_memory() }
     }
 
     /// Record into memory; persist later with [`crate::Recorder::persist_to`].

@@ -128,25 +128,14 @@ impl Recorder {
             thread: Some(thread),
             timeout: options.shutdown_timeout,
         };
-        let recorder = Recorder {
-            inner: Arc::new(Inner {
-                tx,
-                shared,
-                options,
-                next_handle: AtomicU64::new(0),
-            }),
-        };
+        let recorder =
+            Recorder { inner: Arc::new(Inner { tx, shared, options, next_handle: AtomicU64::new(0) }) };
         Ok((recorder, guard))
     }
 
     /// Queues an event.
     pub(crate) fn send(&self, event: Event) {
-        send(
-            &self.inner.tx,
-            &self.inner.shared,
-            self.inner.options.when_full,
-            event,
-        );
+        send(&self.inner.tx, &self.inner.shared, self.inner.options.when_full, event);
     }
 
     /// Writes an event now and waits for its answer.
@@ -156,9 +145,7 @@ impl Recorder {
             .tx
             .send(Command::Call(event, reply_tx))
             .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
-        reply_rx
-            .recv()
-            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+        reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
     }
 
     pub(crate) fn new_handle(&self) -> u64 {
@@ -193,9 +180,7 @@ impl Recorder {
             .tx
             .send(Command::Flush(reply_tx))
             .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
-        reply_rx
-            .recv()
-            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+        reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
     }
 
     /// Events dropped because the channel was full ([`WhenFull::Drop`]) or the writer had
@@ -206,12 +191,7 @@ impl Recorder {
 
     /// Recent write errors, oldest first.
     pub fn errors(&self) -> Vec<String> {
-        self.inner
-            .shared
-            .errors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Copies everything recorded so far into a new file at `path` (for an in-memory
@@ -223,9 +203,7 @@ impl Recorder {
             .tx
             .send(Command::Persist(path.into(), reply_tx))
             .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
-        reply_rx
-            .recv()
-            .map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+        reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
     }
 
     /// Records a system resource sample not tied to a run.
@@ -254,10 +232,7 @@ impl Recorder {
     pub fn tag_model(&self, model_id: &Id, tags: &[(&str, &str)]) {
         self.send(Event::Tags {
             owner: Owner::Model(model_id.clone()),
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         });
     }
 
@@ -322,28 +297,16 @@ impl RecorderGuard {
     /// Stops the writer now, writing what is queued; returns the errors seen, if any.
     pub fn finish(mut self) -> Result<()> {
         self.stop();
-        let errors = self
-            .shared
-            .errors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::WriteFailed(errors.join("; ")))
-        }
+        let errors = self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if errors.is_empty() { Ok(()) } else { Err(Error::WriteFailed(errors.join("; "))) }
     }
 
     fn stop(&mut self) {
         let Some(thread) = self.thread.take() else {
             return;
         };
-        *self
-            .shared
-            .give_up_at
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.timeout);
+        *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + self.timeout);
         let _ = self.tx.send(Command::Shutdown);
         let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
         while !thread.is_finished() && Instant::now() < deadline {
@@ -351,9 +314,7 @@ impl RecorderGuard {
         }
         if thread.is_finished() {
             if thread.join().is_err() {
-                eprintln!(
-                    "runstore: the writer thread panicked; some events may not have been written"
-                );
+                eprintln!("runstore: the writer thread panicked; some events may not have been written");
             }
         } else {
             eprintln!(

@@ -76,15 +76,7 @@ impl Series {
     /// Logs a point with every field given by the caller.
     #[inline]
     pub fn log_point(&self, point: Point) {
-        send(
-            &self.tx,
-            &self.shared,
-            self.when_full,
-            Event::Point {
-                handle: self.handle,
-                point,
-            },
-        );
+        send(&self.tx, &self.shared, self.when_full, Event::Point { handle: self.handle, point });
     }
 }
 
@@ -93,10 +85,7 @@ impl Run {
         Run {
             rec,
             id,
-            position: Arc::new(Position {
-                epoch: AtomicU64::new(NONE),
-                batch: AtomicU64::new(NONE),
-            }),
+            position: Arc::new(Position { epoch: AtomicU64::new(NONE), batch: AtomicU64::new(NONE) }),
             series: Mutex::new(HashMap::new()),
             finished: AtomicBool::new(false),
         }
@@ -113,10 +102,7 @@ impl Run {
     }
 
     /// Sets params.
-    pub fn params<K: Into<String>, V: Into<ParamValue>>(
-        &self,
-        params: impl IntoIterator<Item = (K, V)>,
-    ) {
+    pub fn params<K: Into<String>, V: Into<ParamValue>>(&self, params: impl IntoIterator<Item = (K, V)>) {
         set_params(&self.rec, Owner::Run(self.id.clone()), params);
     }
 
@@ -190,54 +176,28 @@ impl Run {
 
     /// Marks the start of an epoch; points logged from now on carry it.
     pub fn start_epoch(&self, epoch: u32) {
-        self.position
-            .epoch
-            .store(u64::from(epoch), Ordering::Relaxed);
+        self.position.epoch.store(u64::from(epoch), Ordering::Relaxed);
         self.position.batch.store(NONE, Ordering::Relaxed);
-        self.rec.send(Event::Epoch {
-            run_id: self.id.clone(),
-            epoch,
-            end: false,
-            time_ms: now_ms(),
-        });
+        self.rec.send(Event::Epoch { run_id: self.id.clone(), epoch, end: false, time_ms: now_ms() });
     }
 
     /// Marks the end of an epoch.
     pub fn end_epoch(&self, epoch: u32) {
         self.position.batch.store(NONE, Ordering::Relaxed);
-        self.rec.send(Event::Epoch {
-            run_id: self.id.clone(),
-            epoch,
-            end: true,
-            time_ms: now_ms(),
-        });
+        self.rec.send(Event::Epoch { run_id: self.id.clone(), epoch, end: true, time_ms: now_ms() });
     }
 
     /// Marks the start of a batch of the current epoch.
     pub fn start_batch(&self, batch: u32) {
         let epoch = load(&self.position.epoch).unwrap_or(0);
-        self.position
-            .batch
-            .store(u64::from(batch), Ordering::Relaxed);
-        self.rec.send(Event::Batch {
-            run_id: self.id.clone(),
-            epoch,
-            batch,
-            end: false,
-            time_ms: now_ms(),
-        });
+        self.position.batch.store(u64::from(batch), Ordering::Relaxed);
+        self.rec.send(Event::Batch { run_id: self.id.clone(), epoch, batch, end: false, time_ms: now_ms() });
     }
 
     /// Marks the end of a batch of the current epoch.
     pub fn end_batch(&self, batch: u32) {
         let epoch = load(&self.position.epoch).unwrap_or(0);
-        self.rec.send(Event::Batch {
-            run_id: self.id.clone(),
-            epoch,
-            batch,
-            end: true,
-            time_ms: now_ms(),
-        });
+        self.rec.send(Event::Batch { run_id: self.id.clone(), epoch, batch, end: true, time_ms: now_ms() });
     }
 
     /// Records a run-level artifact.
@@ -247,25 +207,12 @@ impl Run {
 
     /// Records an artifact of one epoch.
     pub fn epoch_artifact(&self, epoch: u32, spec: ArtifactSpec) -> Result<Id> {
-        spec.record(
-            &self.rec,
-            ArtifactOwner::Epoch {
-                run: self.id.clone(),
-                epoch,
-            },
-        )
+        spec.record(&self.rec, ArtifactOwner::Epoch { run: self.id.clone(), epoch })
     }
 
     /// Records an artifact of one batch.
     pub fn batch_artifact(&self, epoch: u32, batch: u32, spec: ArtifactSpec) -> Result<Id> {
-        spec.record(
-            &self.rec,
-            ArtifactOwner::Batch {
-                run: self.id.clone(),
-                epoch,
-                batch,
-            },
-        )
+        spec.record(&self.rec, ArtifactOwner::Batch { run: self.id.clone(), epoch, batch })
     }
 
     /// Records a dataset the run reads or writes.
@@ -275,11 +222,7 @@ impl Run {
 
     /// Records (replaces) the code record; captured automatically at start by default.
     pub fn code(&self, code: CodeRecord) {
-        self.rec.send(Event::Code {
-            run_id: self.id.clone(),
-            code: Box::new(code),
-            time_ms: now_ms(),
-        });
+        self.rec.send(Event::Code { run_id: self.id.clone(), code: Box::new(code), time_ms: now_ms() });
     }
 
     /// Records (replaces) the environment; captured automatically at start by default.
@@ -328,22 +271,14 @@ impl Run {
 
     /// Sets the run's results summary.
     pub fn results(&self, results: serde_json::Value) {
-        self.rec.send(Event::RunResults {
-            run_id: self.id.clone(),
-            results,
-        });
+        self.rec.send(Event::RunResults { run_id: self.id.clone(), results });
     }
 
     fn end(&self, status: RunStatus, error: Option<String>) {
         if self.finished.swap(true, Ordering::SeqCst) {
             return;
         }
-        self.rec.send(Event::RunStatus {
-            run_id: self.id.clone(),
-            status,
-            error,
-            time_ms: now_ms(),
-        });
+        self.rec.send(Event::RunStatus { run_id: self.id.clone(), status, error, time_ms: now_ms() });
     }
 
     /// Marks the run completed.
@@ -399,8 +334,7 @@ impl SpanTimer<'_> {
             self.done = true;
             let duration = self.started.elapsed().as_secs_f64() * 1000.0;
             let attributes = serde_json::Value::Object(std::mem::take(&mut self.attributes));
-            self.run
-                .span(&self.name, self.start_ms, duration, attributes);
+            self.run.span(&self.name, self.start_ms, duration, attributes);
         }
     }
 }

@@ -112,10 +112,7 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
         if last_heartbeat.elapsed() >= settings.heartbeat_interval {
             let now = now_ms();
             for run_id in &w.live_runs {
-                w.batch.push(Event::Heartbeat {
-                    run_id: run_id.clone(),
-                    time_ms: now,
-                });
+                w.batch.push(Event::Heartbeat { run_id: run_id.clone(), time_ms: now });
             }
             last_heartbeat = Instant::now();
         }
@@ -191,10 +188,7 @@ impl Writer {
                     break Vec::new();
                 }
                 Err(e) if is_transient(&e) => {
-                    let message = format!(
-                        "writing {} events failed, will retry: {e}",
-                        self.batch.len()
-                    );
+                    let message = format!("writing {} events failed, will retry: {e}", self.batch.len());
                     self.shared.record_error(message.clone());
                     if !told_flushers {
                         for reply in self.flushes.drain(..) {
@@ -202,14 +196,9 @@ impl Writer {
                         }
                         told_flushers = true;
                     }
-                    let give_up = *self
-                        .shared
-                        .give_up_at
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
+                    let give_up = *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner());
                     if give_up.is_some_and(|t| Instant::now() >= t) {
-                        let lost =
-                            format!("gave up: {} events were not written: {e}", self.batch.len());
+                        let lost = format!("gave up: {} events were not written: {e}", self.batch.len());
                         eprintln!("runstore: {lost}");
                         self.shared.record_error(lost.clone());
                         break vec![Some(lost); self.batch.len()];
@@ -251,9 +240,7 @@ impl Writer {
         let calls: Vec<_> = self.calls.drain(..).collect();
         let mut calls = calls.into_iter().peekable();
         for (i, event) in self.batch.iter().enumerate() {
-            let result = self
-                .batch_writer
-                .write(self.store.conn_mut(), std::slice::from_ref(event));
+            let result = self.batch_writer.write(self.store.conn_mut(), std::slice::from_ref(event));
             let call = calls.next_if(|(at, _)| *at == i);
             match result {
                 Ok(mut replies) => {

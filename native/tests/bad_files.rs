@@ -58,10 +58,16 @@ fn foreign_and_garbage_files_are_refused_untouched() {
     let foreign = dir.path().join("app.db");
     rusqlite::Connection::open(&foreign)
         .unwrap()
-        .execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'ada');")
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'ada');",
+        )
         .unwrap();
     let garbage = dir.path().join("garbage.db");
-    std::fs::write(&garbage, b"this is not a database, just some text that is long enough to look like a header.....").unwrap();
+    std::fs::write(
+        &garbage,
+        b"this is not a database, just some text that is long enough to look like a header.....",
+    )
+    .unwrap();
     for path in [&foreign, &garbage] {
         let before = std::fs::read(path).unwrap();
         let err = Recorder::open(path).err().expect("refused").to_string();
@@ -104,7 +110,10 @@ fn a_damaged_chunk_is_reported_as_corrupt() {
     record_small(&path);
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute("UPDATE metric_chunks SET data = x'01000a0203' WHERE id = (SELECT min(id) FROM metric_chunks)", [])
+        .execute(
+            "UPDATE metric_chunks SET data = x'01000a0203' WHERE id = (SELECT min(id) FROM metric_chunks)",
+            [],
+        )
         .unwrap();
     let store = Store::open_read_only(&path).unwrap();
     let run = &store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap()[0];
@@ -119,7 +128,10 @@ fn wal_mode_bytes_open_from_memory() {
     let path = dir.path().join("wal.db");
     record_small(&path);
     // Checkpoint but stay in WAL mode: the header still says WAL (bytes 18 and 19 are 2).
-    rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!((bytes[18], bytes[19]), (2, 2));
     let store = Store::from_bytes(&bytes).unwrap();

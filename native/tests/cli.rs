@@ -45,7 +45,8 @@ fn demo_records_what_the_readme_promises() {
     for key in ["train/loss", "val/loss", "val/accuracy"] {
         assert!(converged.metrics.iter().any(|m| m.key == key), "missing {key}");
     }
-    let per_class = converged.metrics.iter().filter(|m| m.key == "val/accuracy" && !m.label.is_empty()).count();
+    let per_class =
+        converged.metrics.iter().filter(|m| m.key == "val/accuracy" && !m.label.is_empty()).count();
     assert_eq!(per_class, 10);
     assert!(store.find_series(&converged.id, "val/loss", &Context::phase("val"), "").unwrap().is_some());
     assert!(store.code(&converged.id).unwrap().is_some());
@@ -62,7 +63,10 @@ fn demo_records_what_the_readme_promises() {
     let out = runstore(&["info", db_arg]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("mnist-sweep") && stdout.contains("failed") && stdout.contains("mnist-cnn"), "{stdout}");
+    assert!(
+        stdout.contains("mnist-sweep") && stdout.contains("failed") && stdout.contains("mnist-cnn"),
+        "{stdout}"
+    );
     let out = runstore(&["info", db_arg, "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["stats"]["runs"], runs.len());

@@ -18,13 +18,7 @@ const FLUSHED_BEFORE_KILL: i64 = 5_000;
 
 fn spawn_child(role: &str, db: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "child_process", "--ignored", "--nocapture", "--test-threads=1"])
         .env(ROLE, role)
         .env(DB, db)
         .stdout(Stdio::piped())
@@ -34,10 +28,7 @@ fn spawn_child(role: &str, db: &Path) -> Child {
 }
 
 fn options(db: &Path) -> RecorderOptions {
-    RecorderOptions::file(db)
-        .capture_code(false)
-        .flush_interval(Duration::from_millis(5))
-        .max_batch(2_000)
+    RecorderOptions::file(db).capture_code(false).flush_interval(Duration::from_millis(5)).max_batch(2_000)
 }
 
 /// Not a test: the body of the child processes the tests below start.
@@ -50,10 +41,7 @@ fn child_process() {
         ("writer", name) => {
             let (rec, guard) = Recorder::with_options(options(&db)).unwrap();
             let run = rec.experiment("shared").unwrap().start_run(name);
-            let series: Vec<_> = ["a", "b", "c"]
-                .iter()
-                .map(|k| run.series(k, &Context::none()))
-                .collect();
+            let series: Vec<_> = ["a", "b", "c"].iter().map(|k| run.series(k, &Context::none())).collect();
             for step in 0..POINTS_PER_CHILD {
                 for (i, s) in series.iter().enumerate() {
                     s.log(step, step as f64 * (i + 1) as f64);
@@ -101,10 +89,7 @@ fn wait_ok(child: Child) {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "child failed: {stderr}");
-    assert!(
-        !stderr.contains("locked") && !stderr.contains("busy"),
-        "{stderr}"
-    );
+    assert!(!stderr.contains("locked") && !stderr.contains("busy"), "{stderr}");
 }
 
 #[test]
@@ -129,12 +114,7 @@ fn eight_threads_share_one_writer() {
     guard.finish().unwrap();
     let store = Store::open_read_only(&db).unwrap();
     store.integrity_check().unwrap();
-    let runs = store
-        .runs(&RunQuery {
-            with_metrics: true,
-            ..Default::default()
-        })
-        .unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
     assert_eq!(runs.len(), 8);
     for run in &runs {
         assert_eq!(run.status, RunStatus::Completed);
@@ -144,12 +124,7 @@ fn eight_threads_share_one_writer() {
             (POINTS_PER_CHILD, Some(0), Some(POINTS_PER_CHILD - 1))
         );
         let points = store.series_points(m.series_id).unwrap();
-        assert!(
-            points
-                .iter()
-                .enumerate()
-                .all(|(i, p)| p.step == i as i64 && p.value == i as f64)
-        );
+        assert!(points.iter().enumerate().all(|(i, p)| p.step == i as i64 && p.value == i as f64));
     }
 }
 
@@ -157,24 +132,13 @@ fn eight_threads_share_one_writer() {
 fn four_processes_record_into_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("procs.db");
-    let children: Vec<Child> = (0..4)
-        .map(|i| spawn_child(&format!("writer:proc {i}"), &db))
-        .collect();
+    let children: Vec<Child> = (0..4).map(|i| spawn_child(&format!("writer:proc {i}"), &db)).collect();
     children.into_iter().for_each(wait_ok);
     let store = Store::open_read_only(&db).unwrap();
     store.integrity_check().unwrap();
-    let runs = store
-        .runs(&RunQuery {
-            with_metrics: true,
-            ..Default::default()
-        })
-        .unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
     assert_eq!(runs.len(), 4);
-    assert_eq!(
-        store.experiments().unwrap().len(),
-        1,
-        "all four found the same experiment"
-    );
+    assert_eq!(store.experiments().unwrap().len(), 1, "all four found the same experiment");
     for run in &runs {
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.metrics.len(), 3);
@@ -183,10 +147,7 @@ fn four_processes_record_into_one_file() {
             let points = store.series_points(m.series_id).unwrap();
             let factor = (i + 1) as f64;
             assert!(
-                points
-                    .iter()
-                    .enumerate()
-                    .all(|(s, p)| p.step == s as i64 && p.value == s as f64 * factor)
+                points.iter().enumerate().all(|(s, p)| p.step == s as i64 && p.value == s as f64 * factor)
             );
         }
     }
@@ -199,10 +160,8 @@ fn a_hundred_processes_create_one_new_file() {
     let children: Vec<Child> = (0..100).map(|_| spawn_child("open", &db)).collect();
     children.into_iter().for_each(wait_ok);
     let store = Store::open_read_only(&db).unwrap();
-    let migrations: i64 = store
-        .conn()
-        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
-        .unwrap();
+    let migrations: i64 =
+        store.conn().query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
     assert_eq!(migrations, runstore_core::schema::SCHEMA_VERSION);
     assert_eq!(store.experiments().unwrap().len(), 1);
 }
@@ -232,33 +191,15 @@ fn a_killed_process_leaves_a_sound_file_with_everything_flushed() {
         })
         .unwrap()[0];
     assert_eq!(run.status, RunStatus::Running, "nobody finished it");
-    assert_eq!(
-        run.state,
-        RunState::Crashed,
-        "an hour without heartbeat reads as crashed"
-    );
+    assert_eq!(run.state, RunState::Crashed, "an hour without heartbeat reads as crashed");
     let points = store.series_points(run.metrics[0].series_id).unwrap();
-    assert!(
-        points.len() as i64 >= FLUSHED_BEFORE_KILL,
-        "{} points",
-        points.len()
-    );
-    assert!(
-        points.iter().enumerate().all(|(i, p)| p.step == i as i64),
-        "no gaps, no duplicates"
-    );
+    assert!(points.len() as i64 >= FLUSHED_BEFORE_KILL, "{} points", points.len());
+    assert!(points.iter().enumerate().all(|(i, p)| p.step == i as i64), "no gaps, no duplicates");
     drop(store);
 
     // The file goes on being usable for recording.
     let (rec, guard) = Recorder::with_options(options(&db)).unwrap();
     rec.experiment("crash").unwrap().start_run("after").finish();
     guard.finish().unwrap();
-    assert_eq!(
-        Store::open_read_only(&db)
-            .unwrap()
-            .runs(&RunQuery::default())
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(Store::open_read_only(&db).unwrap().runs(&RunQuery::default()).unwrap().len(), 2);
 }

@@ -45,18 +45,12 @@ impl Store {
             ArtifactOwner::Experiment(id) => ("experiment_id = ?1", id.as_str(), None, None),
             ArtifactOwner::Trial(id) => ("trial_id = ?1", id.as_str(), None, None),
             ArtifactOwner::Run(id) => ("run_id = ?1 AND epoch IS NULL", id.as_str(), None, None),
-            ArtifactOwner::Epoch { run, epoch } => (
-                "run_id = ?1 AND epoch = ?2 AND batch IS NULL",
-                run.as_str(),
-                Some(*epoch),
-                None,
-            ),
-            ArtifactOwner::Batch { run, epoch, batch } => (
-                "run_id = ?1 AND epoch = ?2 AND batch = ?3",
-                run.as_str(),
-                Some(*epoch),
-                Some(*batch),
-            ),
+            ArtifactOwner::Epoch { run, epoch } => {
+                ("run_id = ?1 AND epoch = ?2 AND batch IS NULL", run.as_str(), Some(*epoch), None)
+            }
+            ArtifactOwner::Batch { run, epoch, batch } => {
+                ("run_id = ?1 AND epoch = ?2 AND batch = ?3", run.as_str(), Some(*epoch), Some(*batch))
+            }
             ArtifactOwner::ModelVersion(id) => ("model_version_id = ?1", id.as_str(), None, None),
         };
         let mut args: Vec<rusqlite::types::Value> = vec![a.to_string().into()];
@@ -70,15 +64,11 @@ impl Store {
         self.artifacts_where("run_id = ?1", vec![run_id.to_string().into()])
     }
 
-    fn artifacts_where(
-        &self,
-        cond: &str,
-        args: Vec<rusqlite::types::Value>,
-    ) -> Result<Vec<ArtifactInfo>> {
+    fn artifacts_where(&self, cond: &str, args: Vec<rusqlite::types::Value>) -> Result<Vec<ArtifactInfo>> {
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT id, name, kind, uri, size_bytes, sha256, created_ms, experiment_id, trial_id,
                     run_id, epoch, batch, model_version_id, metadata_json
-             FROM artifacts WHERE {cond} ORDER BY created_ms, id"
+             FROM artifacts WHERE {cond} ORDER BY created_ms, rowid"
         ))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args), |r| {

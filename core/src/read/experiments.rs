@@ -63,15 +63,9 @@ const EXPERIMENT_SQL: &str =
 impl Store {
     /// All experiments, by name.
     pub fn experiments(&self) -> Result<Vec<ExperimentInfo>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{EXPERIMENT_SQL} ORDER BY e.name"))?;
-        let rows = stmt
-            .query_map([], raw_experiment)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|r| self.finish_experiment(r))
-            .collect()
+        let mut stmt = self.conn().prepare_cached(&format!("{EXPERIMENT_SQL} ORDER BY e.name"))?;
+        let rows = stmt.query_map([], raw_experiment)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| self.finish_experiment(r)).collect()
     }
 
     /// The experiment with this name or id.

@@ -116,9 +116,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<(SeriesSummary, String)> {
             last_step: r.get(8)?,
             first_ms: r.get(9)?,
             last_ms: r.get(10)?,
-            last: (count > 0)
-                .then(|| r.get::<_, Option<f64>>(11).map(nan_if_null))
-                .transpose()?,
+            last: (count > 0).then(|| r.get::<_, Option<f64>>(11).map(nan_if_null)).transpose()?,
             min: r.get(12)?,
             max: r.get(13)?,
             mean: sum.map(|s| s / valid as f64),
@@ -139,9 +137,7 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(&format!(
             "{SUMMARY_SQL} WHERE s.run_id = ?1 ORDER BY s.key, s.context, s.label"
         ))?;
-        let rows = stmt
-            .query_map([run_id], summary)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map([run_id], summary)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(with_context).collect()
     }
 
@@ -153,9 +149,7 @@ impl Store {
             "{SUMMARY_SQL} JOIN runs r ON r.id = s.run_id WHERE r.experiment_id = ?1
              ORDER BY r.created_ms, s.run_id, s.key, s.context, s.label"
         ))?;
-        let rows = stmt
-            .query_map([&exp.id], summary)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map([&exp.id], summary)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(with_context).collect()
     }
 
@@ -178,16 +172,16 @@ impl Store {
 
     /// Every point of a series, ordered by step (points at equal steps in the order written).
     pub fn series_points(&self, series_id: i64) -> Result<Vec<Point>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT data FROM metric_chunks WHERE series_id = ?1 ORDER BY first_step, id",
-        )?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT data FROM metric_chunks WHERE series_id = ?1 ORDER BY first_step, id")?;
         let mut rows = stmt.query([series_id])?;
         let mut points = Vec::new();
         while let Some(row) = rows.next()? {
-            let data = row.get_ref(0)?.as_blob().map_err(|e| Error::Corrupt {
-                table: "metric_chunks",
-                why: e.to_string(),
-            })?;
+            let data = row
+                .get_ref(0)?
+                .as_blob()
+                .map_err(|e| Error::Corrupt { table: "metric_chunks", why: e.to_string() })?;
             chunk::decode_into(data, &mut points)?;
         }
         if !points.is_sorted_by_key(|p| p.step) {
@@ -215,12 +209,8 @@ impl Store {
                 first_value: nan_if_null(r.get(5)?),
                 last_step: r.get(6)?,
                 last_value: nan_if_null(r.get(7)?),
-                min: min_step
-                    .map(|s| r.get::<_, f64>(9).map(|v| (s, v)))
-                    .transpose()?,
-                max: max_step
-                    .map(|s| r.get::<_, f64>(11).map(|v| (s, v)))
-                    .transpose()?,
+                min: min_step.map(|s| r.get::<_, f64>(9).map(|v| (s, v))).transpose()?,
+                max: max_step.map(|s| r.get::<_, f64>(11).map(|v| (s, v))).transpose()?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -242,9 +232,7 @@ impl Store {
                 run_name: r.get(1)?,
                 experiment: r.get(2)?,
                 step: r.get(3)?,
-                value: (count > 0)
-                    .then(|| r.get::<_, Option<f64>>(4).map(nan_if_null))
-                    .transpose()?,
+                value: (count > 0).then(|| r.get::<_, Option<f64>>(4).map(nan_if_null)).transpose()?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

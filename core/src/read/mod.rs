@@ -26,11 +26,7 @@ pub use stats::StoreStats;
 use crate::{ParamValue, Result};
 
 /// Params of one owner, by key.
-pub(crate) fn load_params(
-    conn: &Connection,
-    kind: &str,
-    id: &str,
-) -> Result<BTreeMap<String, ParamValue>> {
+pub(crate) fn load_params(conn: &Connection, kind: &str, id: &str) -> Result<BTreeMap<String, ParamValue>> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, kind, value FROM params WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
     )?;
@@ -45,14 +41,9 @@ pub(crate) fn load_params(
 }
 
 /// Tags of one owner, by key.
-pub(crate) fn load_tags(
-    conn: &Connection,
-    kind: &str,
-    id: &str,
-) -> Result<BTreeMap<String, String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM tags WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
-    )?;
+pub(crate) fn load_tags(conn: &Connection, kind: &str, id: &str) -> Result<BTreeMap<String, String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT key, value FROM tags WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key")?;
     let rows = stmt.query_map((kind, id), |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -107,7 +107,7 @@ impl Store {
     pub fn datasets(&self, run_id: &str) -> Result<Vec<DatasetInfo>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT id, run_id, role, name, path, rows, columns, schema_json, size_bytes, sha256, created_ms
-             FROM datasets WHERE run_id = ?1 ORDER BY created_ms, id",
+             FROM datasets WHERE run_id = ?1 ORDER BY created_ms, rowid",
         )?;
         let rows = stmt
             .query_map([run_id], |r| {
@@ -211,12 +211,7 @@ impl Store {
              FROM epochs e WHERE e.run_id = ?1 ORDER BY e.idx",
         )?;
         let rows = stmt.query_map([run_id], |r| {
-            Ok(EpochInfo {
-                epoch: r.get(0)?,
-                started_ms: r.get(1)?,
-                ended_ms: r.get(2)?,
-                batches: r.get(3)?,
-            })
+            Ok(EpochInfo { epoch: r.get(0)?, started_ms: r.get(1)?, ended_ms: r.get(2)?, batches: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -227,12 +222,7 @@ impl Store {
             "SELECT epoch, idx, started_ms, ended_ms FROM batches WHERE run_id = ?1 AND epoch = ?2 ORDER BY idx",
         )?;
         let rows = stmt.query_map((run_id, epoch), |r| {
-            Ok(BatchInfo {
-                epoch: r.get(0)?,
-                batch: r.get(1)?,
-                started_ms: r.get(2)?,
-                ended_ms: r.get(3)?,
-            })
+            Ok(BatchInfo { epoch: r.get(0)?, batch: r.get(1)?, started_ms: r.get(2)?, ended_ms: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -70,8 +70,7 @@ pub struct ModelStats {
     pub avg_size_bytes: Option<f64>,
 }
 
-const VERSION_SQL: &str =
-    "SELECT v.id, m.name, v.version, v.description, v.storage_path, v.size_bytes,
+const VERSION_SQL: &str = "SELECT v.id, m.name, v.version, v.description, v.storage_path, v.size_bytes,
         v.sha256, v.source_run_id, v.created_ms
  FROM model_versions v JOIN models m ON m.id = v.model_id";
 
@@ -136,23 +135,18 @@ impl Store {
 
     fn finish_version(&self, mut v: ModelVersionInfo) -> Result<ModelVersionInfo> {
         v.tags = load_tags(self.conn(), "model_version", &v.id)?;
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT alias FROM model_aliases WHERE version_id = ?1 ORDER BY alias",
-        )?;
-        v.aliases = stmt
-            .query_map([&v.id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT alias FROM model_aliases WHERE version_id = ?1 ORDER BY alias")?;
+        v.aliases = stmt.query_map([&v.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(v)
     }
 
     /// Versions of a model, oldest first.
     pub fn model_versions(&self, model: &str) -> Result<Vec<ModelVersionInfo>> {
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "{VERSION_SQL} WHERE m.name = ?1 ORDER BY v.version"
-        ))?;
-        let rows = stmt
-            .query_map([model], raw_version)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt =
+            self.conn().prepare_cached(&format!("{VERSION_SQL} WHERE m.name = ?1 ORDER BY v.version"))?;
+        let rows = stmt.query_map([model], raw_version)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(|v| self.finish_version(v)).collect()
     }
 
@@ -175,9 +169,7 @@ impl Store {
             "{VERSION_SQL} JOIN tags t ON t.owner_kind = 'model_version' AND t.owner_id = v.id
              WHERE t.key = ?1 AND t.value = ?2 ORDER BY m.name, v.version"
         ))?;
-        let rows = stmt
-            .query_map((key, value), raw_version)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map((key, value), raw_version)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(|v| self.finish_version(v)).collect()
     }
 

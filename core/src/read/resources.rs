@@ -78,13 +78,7 @@ impl Store {
         )?;
         let rows = stmt.query_map((kind.as_str(), name, run_id), |r| {
             let run_id: Option<String> = r.get(0)?;
-            Ok((
-                run_id,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, Option<f64>>(3)?,
-                r.get(4)?,
-            ))
+            Ok((run_id, r.get(1)?, r.get(2)?, r.get::<_, Option<f64>>(3)?, r.get(4)?))
         })?;
         rows.map(|row| {
             let (run_id, time_ms, name, value, unit) = row?;

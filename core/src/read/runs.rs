@@ -48,9 +48,8 @@ impl RunState {
             RunStatus::Failed => RunState::Failed,
             RunStatus::Killed => RunState::Killed,
             RunStatus::Running => {
-                let limit = interval_ms.map_or(MIN_CRASH_AGE_MS, |i| {
-                    (i * MISSED_HEARTBEATS).max(MIN_CRASH_AGE_MS)
-                });
+                let limit =
+                    interval_ms.map_or(MIN_CRASH_AGE_MS, |i| (i * MISSED_HEARTBEATS).max(MIN_CRASH_AGE_MS));
                 match (now_ms, heartbeat_ms) {
                     (Some(now), Some(hb)) if now - hb > limit => RunState::Crashed,
                     _ => RunState::Running,
@@ -126,39 +125,26 @@ const RUN_SQL: &str = "SELECT r.id, r.name, r.experiment_id, e.name, r.trial_id,
 impl Store {
     /// Runs matching `query`, oldest first.
     pub fn runs(&self, query: &RunQuery) -> Result<Vec<RunInfo>> {
-        let experiment = query
-            .experiment
-            .as_deref()
-            .map(|e| self.experiment(e).map(|e| e.id))
-            .transpose()?;
+        let experiment = query.experiment.as_deref().map(|e| self.experiment(e).map(|e| e.id)).transpose()?;
         let mut stmt = self.conn().prepare_cached(&format!(
             "{RUN_SQL} WHERE (?1 IS NULL OR r.experiment_id = ?1)
                  AND (?2 IS NULL OR t.id = ?2 OR t.name = ?2)
-             ORDER BY r.created_ms, r.id"
+             ORDER BY r.created_ms, r.rowid"
         ))?;
-        let raws = stmt
-            .query_map((experiment, query.trial.as_deref()), raw_run)?
-            .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter()
-            .map(|raw| self.finish_run(raw, query.now_ms, query.with_metrics))
-            .collect()
+        let raws =
+            stmt.query_map((experiment, query.trial.as_deref()), raw_run)?.collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(|raw| self.finish_run(raw, query.now_ms, query.with_metrics)).collect()
     }
 
     /// One run by id (or by a unique name), with its metric summaries.
     pub fn run(&self, id_or_name: &str, now_ms: Option<i64>) -> Result<RunInfo> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{RUN_SQL} WHERE r.id = ?1 OR r.name = ?1 LIMIT 2"))?;
-        let mut raws = stmt
-            .query_map([id_or_name], raw_run)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt =
+            self.conn().prepare_cached(&format!("{RUN_SQL} WHERE r.id = ?1 OR r.name = ?1 LIMIT 2"))?;
+        let mut raws = stmt.query_map([id_or_name], raw_run)?.collect::<Result<Vec<_>, _>>()?;
         match raws.len() {
             0 => Err(Error::not_found("run", id_or_name)),
             1 => self.finish_run(raws.remove(0), now_ms, true),
-            _ => Err(Error::invalid(
-                "run",
-                format!("name {id_or_name:?} is not unique; use the run id"),
-            )),
+            _ => Err(Error::invalid("run", format!("name {id_or_name:?} is not unique; use the run id"))),
         }
     }
 
@@ -177,9 +163,7 @@ impl Store {
         let mut run = raw.info;
         run.status = status;
         run.state = RunState::judge(status, run.heartbeat_ms, raw.interval_ms, now_ms);
-        run.duration_ms = run
-            .started_ms
-            .and_then(|s| run.ended_ms.or(run.heartbeat_ms).map(|e| e - s));
+        run.duration_ms = run.started_ms.and_then(|s| run.ended_ms.or(run.heartbeat_ms).map(|e| e - s));
         run.results = parse_column(raw.results)?;
         run.params = load_params(self.conn(), "run", &run.id)?;
         run.tags = load_tags(self.conn(), "run", &run.id)?;

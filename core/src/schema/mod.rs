@@ -56,10 +56,7 @@ pub fn check(conn: &Connection) -> Result<Compatibility> {
     if !has_migrations {
         let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if tables == 0 && app_id == 0 {
-            return Ok(Compatibility {
-                file_version: 0,
-                writable: true,
-            });
+            return Ok(Compatibility { file_version: 0, writable: true });
         }
         return Err(Error::NotRunstore(format!(
             "it has {tables} schema objects but no schema_migrations table{}",
@@ -72,47 +69,25 @@ pub fn check(conn: &Connection) -> Result<Compatibility> {
             foreign_app(app_id)
         )));
     }
-    let file_version: i64 = conn.query_row(
-        "SELECT coalesce(max(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
+    let file_version: i64 =
+        conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
     if file_version <= SCHEMA_VERSION {
-        return Ok(Compatibility {
-            file_version,
-            writable: true,
-        });
+        return Ok(Compatibility { file_version, writable: true });
     }
     let min_reader: Option<String> = conn
-        .query_row(
-            "SELECT value FROM runstore_meta WHERE key = 'min_reader_version'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM runstore_meta WHERE key = 'min_reader_version'", [], |r| r.get(0))
         .optional()
         .unwrap_or(None);
-    let min_reader = min_reader
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(file_version);
+    let min_reader = min_reader.and_then(|v| v.parse::<i64>().ok()).unwrap_or(file_version);
     if min_reader <= SCHEMA_VERSION {
-        Ok(Compatibility {
-            file_version,
-            writable: false,
-        })
+        Ok(Compatibility { file_version, writable: false })
     } else {
-        Err(Error::SchemaTooNew {
-            found: file_version,
-            supported: SCHEMA_VERSION,
-        })
+        Err(Error::SchemaTooNew { found: file_version, supported: SCHEMA_VERSION })
     }
 }
 
 fn foreign_app(app_id: i32) -> String {
-    if app_id == 0 {
-        String::new()
-    } else {
-        format!(" (application_id {app_id:#x})")
-    }
+    if app_id == 0 { String::new() } else { format!(" (application_id {app_id:#x})") }
 }
 
 /// Brings the schema of `conn` up to [`SCHEMA_VERSION`], recording `now_ms` as the time each
@@ -130,10 +105,7 @@ pub fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let compat = check(&tx)?;
     if !compat.writable {
-        return Err(Error::ReadOnly {
-            found: compat.file_version,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(Error::ReadOnly { found: compat.file_version, supported: SCHEMA_VERSION });
     }
     if compat.file_version == 0 {
         tx.execute_batch(
@@ -145,10 +117,7 @@ pub fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
         )?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
-    for m in MIGRATIONS
-        .iter()
-        .filter(|m| m.version > compat.file_version)
-    {
+    for m in MIGRATIONS.iter().filter(|m| m.version > compat.file_version) {
         tx.execute_batch(m.sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?1, ?2, ?3)",
@@ -161,10 +130,7 @@ pub fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
-    Ok(Compatibility {
-        file_version: SCHEMA_VERSION,
-        writable: true,
-    })
+    Ok(Compatibility { file_version: SCHEMA_VERSION, writable: true })
 }
 
 #[cfg(test)]
@@ -178,21 +144,16 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(migrate(&mut conn, 5).unwrap().file_version, SCHEMA_VERSION);
         assert_eq!(migrate(&mut conn, 6).unwrap().file_version, SCHEMA_VERSION);
-        let rows: i64 = conn
-            .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
-            .unwrap();
+        let rows: i64 = conn.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
         assert_eq!(rows, MIGRATIONS.len() as i64);
-        let app: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .unwrap();
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
         assert_eq!(app, APPLICATION_ID);
     }
 
     #[test]
     fn refuses_foreign_databases() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE users (id INTEGER)")
-            .unwrap();
+        conn.execute_batch("CREATE TABLE users (id INTEGER)").unwrap();
         assert!(matches!(migrate(&mut conn, 0), Err(Error::NotRunstore(_))));
     }
 
@@ -200,11 +161,7 @@ mod tests {
     fn newer_files_are_read_only_or_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, 0).unwrap();
-        conn.execute(
-            "INSERT INTO schema_migrations VALUES (?1, 'future', 0)",
-            [SCHEMA_VERSION + 1],
-        )
-        .unwrap();
+        conn.execute("INSERT INTO schema_migrations VALUES (?1, 'future', 0)", [SCHEMA_VERSION + 1]).unwrap();
         let compat = check(&conn).unwrap();
         assert!(!compat.writable);
         assert!(matches!(migrate(&mut conn, 0), Err(Error::ReadOnly { .. })));

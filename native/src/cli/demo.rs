@@ -43,10 +43,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("removing {}", artifacts.display()))?;
         }
     } else if args.out.exists() {
-        anyhow::bail!(
-            "{} exists; choose another --out or pass --force to replace it",
-            args.out.display()
-        );
+        anyhow::bail!("{} exists; choose another --out or pass --force to replace it", args.out.display());
     }
     let options = DemoOptions {
         seeds: args.seeds,
@@ -56,10 +53,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..DemoOptions::default()
     };
     let started = Instant::now();
-    eprintln!(
-        "recording the demo experiment into {} ...",
-        args.out.display()
-    );
+    eprintln!("recording the demo experiment into {} ...", args.out.display());
     let summary = record_demo(&args.out, &options)
         .with_context(|| format!("recording the demo into {}", args.out.display()))?;
     eprintln!(

@@ -5,7 +5,7 @@ pub fn count(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -22,11 +22,7 @@ pub fn bytes(n: i64) -> String {
         x /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{x:.1} {}", units[unit])
-    }
+    if unit == 0 { format!("{n} B") } else { format!("{x:.1} {}", units[unit]) }
 }
 
 /// Milliseconds as `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`.
@@ -53,12 +49,7 @@ pub fn time_ms(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// A float for tables: NaN and infinities spelled out, otherwise 4 significant digits.
@@ -66,11 +57,7 @@ pub fn float(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        if x > 0.0 { "+Inf".into() } else { "-Inf".into() }
     } else if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
         format!("{x:.3e}")
     } else {
@@ -92,10 +79,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) -> String 
             s
         }
     };
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| cut(c)).collect())
-        .collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -23,14 +23,10 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     existing_file(&args.db)?;
-    let store = Store::open_read_only(&args.db)
-        .with_context(|| format!("opening {}", args.db.display()))?;
+    let store = Store::open_read_only(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let stats = store.stats()?;
     let experiments = store.experiments()?;
-    let runs = store.runs(&RunQuery {
-        now_ms: Some(now_ms()),
-        ..Default::default()
-    })?;
+    let runs = store.runs(&RunQuery { now_ms: Some(now_ms()), ..Default::default() })?;
     let models = store.models()?;
     let model_stats = store.model_stats()?;
     let resources = store.resource_stats()?;
@@ -58,28 +54,16 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         "{}  (runstore schema v{}{}, {})\n",
         args.db.display(),
         compat.file_version,
-        if compat.writable {
-            ""
-        } else {
-            ", newer than this runstore: read-only"
-        },
+        if compat.writable { "" } else { ", newer than this runstore: read-only" },
         bytes(stats.size_bytes)
     ));
-    let statuses: Vec<String> = stats
-        .runs_by_status
-        .iter()
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
+    let statuses: Vec<String> = stats.runs_by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
     out.push_str(&format!(
         "  {} experiments · {} trials · {} runs ({})\n",
         stats.experiments,
         stats.trials,
         stats.runs,
-        if statuses.is_empty() {
-            "none".into()
-        } else {
-            statuses.join(", ")
-        }
+        if statuses.is_empty() { "none".into() } else { statuses.join(", ") }
     ));
     out.push_str(&format!(
         "  {} metric series · {} points ({} NaN)\n",
@@ -97,12 +81,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         stats.model_versions
     ));
     if let (Some(a), Some(b), Some(d)) = (stats.first_ms, stats.last_ms, stats.duration_ms) {
-        out.push_str(&format!(
-            "  time span {} → {} UTC ({})\n",
-            time_ms(a),
-            time_ms(b),
-            duration_ms(d)
-        ));
+        out.push_str(&format!("  time span {} → {} UTC ({})\n", time_ms(a), time_ms(b), duration_ms(d)));
     }
 
     if !experiments.is_empty() {
@@ -119,19 +98,11 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        out.push_str(&table(
-            &["NAME", "STATUS", "TRIALS", "RUNS", "CREATED (UTC)"],
-            &rows,
-            48,
-        ));
+        out.push_str(&table(&["NAME", "STATUS", "TRIALS", "RUNS", "CREATED (UTC)"], &rows, 48));
     }
 
     if !runs.is_empty() {
-        out.push_str(&format!(
-            "\nRuns ({} of {})\n",
-            runs.len().min(args.max_runs),
-            runs.len()
-        ));
+        out.push_str(&format!("\nRuns ({} of {})\n", runs.len().min(args.max_runs), runs.len()));
         let rows: Vec<Vec<String>> = runs
             .iter()
             .take(args.max_runs)
@@ -149,11 +120,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        out.push_str(&table(
-            &["EXPERIMENT", "TRIAL", "RUN", "STATE", "DURATION", "HOST"],
-            &rows,
-            40,
-        ));
+        out.push_str(&table(&["EXPERIMENT", "TRIAL", "RUN", "STATE", "DURATION", "HOST"], &rows, 40));
     }
 
     if !models.is_empty() {
@@ -165,24 +132,16 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         let rows: Vec<Vec<String>> = models
             .iter()
             .map(|m| {
-                let aliases: Vec<String> =
-                    m.aliases.iter().map(|(a, v)| format!("{a}→v{v}")).collect();
+                let aliases: Vec<String> = m.aliases.iter().map(|(a, v)| format!("{a}→v{v}")).collect();
                 vec![
                     m.name.clone(),
                     m.versions.to_string(),
-                    m.latest
-                        .as_ref()
-                        .map(|v| format!("v{}", v.version))
-                        .unwrap_or_default(),
+                    m.latest.as_ref().map(|v| format!("v{}", v.version)).unwrap_or_default(),
                     aliases.join(", "),
                 ]
             })
             .collect();
-        out.push_str(&table(
-            &["MODEL", "VERSIONS", "LATEST", "ALIASES"],
-            &rows,
-            48,
-        ));
+        out.push_str(&table(&["MODEL", "VERSIONS", "LATEST", "ALIASES"], &rows, 48));
     }
 
     if !resources.is_empty() {
@@ -201,11 +160,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        out.push_str(&table(
-            &["KIND", "NAME", "SAMPLES", "MEAN", "MAX", "UNIT"],
-            &rows,
-            32,
-        ));
+        out.push_str(&table(&["KIND", "NAME", "SAMPLES", "MEAN", "MAX", "UNIT"], &rows, 32));
     }
 
     if !spans.is_empty() {

@@ -4,8 +4,6 @@ mod demo;
 mod format;
 mod info;
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// runstore: record every run of a training job or simulation into one SQLite file, then
@@ -48,7 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// A path argument naming an existing runstore file.
-pub(crate) fn existing_file(path: &PathBuf) -> anyhow::Result<()> {
+pub(crate) fn existing_file(path: &std::path::Path) -> anyhow::Result<()> {
     if !path.exists() {
         anyhow::bail!("{}: no such file", path.display());
     }
