@@ -49,6 +49,7 @@ impl Store {
         conn.busy_timeout(options.busy_timeout)?;
         // Foreign files must be refused before anything (even the journal mode) is changed.
         schema::check(&conn).map_err(|e| refine_open_error(path.as_ref(), e))?;
+        schema::prepare_new(&conn)?;
         if options.wal {
             set_wal(&conn)?;
         }
@@ -77,6 +78,7 @@ impl Store {
     /// `VACUUM INTO` persist it later.
     pub fn open_in_memory(now_ms: i64) -> Result<Store> {
         let mut conn = Connection::open_in_memory()?;
+        schema::prepare_new(&conn)?;
         let compat = schema::migrate(&mut conn, now_ms)?;
         Ok(Store { conn, compat })
     }
