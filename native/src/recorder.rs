@@ -140,10 +140,15 @@ impl Recorder {
 
     /// Writes an event now and waits for its answer.
     pub(crate) fn call(&self, event: Event) -> Result<Reply> {
+        self.request(|reply| Command::Call(event, reply))
+    }
+
+    /// Sends a command that carries a reply channel and waits for the answer.
+    fn request<T>(&self, command: impl FnOnce(Sender<Result<T>>) -> Command) -> Result<T> {
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
         self.inner
             .tx
-            .send(Command::Call(event, reply_tx))
+            .send(command(reply_tx))
             .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
         reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
     }
@@ -175,12 +180,7 @@ impl Recorder {
     /// Waits until everything logged before this call is written. Reports write errors seen
     /// since the previous flush (the data of a transient failure stays queued and is retried).
     pub fn flush(&self) -> Result<()> {
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        self.inner
-            .tx
-            .send(Command::Flush(reply_tx))
-            .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
-        reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+        self.request(Command::Flush)
     }
 
     /// Events dropped because the channel was full ([`WhenFull::Drop`]) or the writer had
@@ -198,12 +198,8 @@ impl Recorder {
     /// recorder: the centralized-storage seed's `persist_to_disk`). The copy is a plain
     /// rollback-journal file that any SQLite, the browser included, opens.
     pub fn persist_to(&self, path: impl Into<std::path::PathBuf>) -> Result<()> {
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        self.inner
-            .tx
-            .send(Command::Persist(path.into(), reply_tx))
-            .map_err(|_| Error::WriterStopped("the guard was dropped".into()))?;
-        reply_rx.recv().map_err(|_| Error::WriterStopped("the writer ended before answering".into()))?
+        let path = path.into();
+        self.request(|reply| Command::Persist(path, reply))
     }
 
     /// Records a system resource sample not tied to a run.
