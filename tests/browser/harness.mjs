@@ -1,0 +1,51 @@
+// Shared by the browser tests: a static file server for www/ and the fixtures on 127.0.0.1,
+// and Debian's headless Chromium driven by playwright-core.
+import { createServer } from "node:http";
+import { readFile, mkdir } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+export const root = resolve(import.meta.dirname, "../..");
+const types = {
+  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+  ".wasm": "application/wasm", ".json": "application/json", ".db": "application/octet-stream",
+};
+
+/** Serves www/ at / and tests/fixtures/ at /fixtures/, on a free loopback port. */
+export async function serve() {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const [base, rel] = path.startsWith("/fixtures/")
+      ? [join(root, "tests/fixtures"), path.slice("/fixtures/".length)]
+      : [join(root, "www"), path === "/" ? "index.html" : path.slice(1)];
+    const file = normalize(join(base, rel));
+    if (!file.startsWith(base)) return res.writeHead(403).end();
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/** Where screenshots go: printed so CI can keep them as artifacts. */
+export const artifacts = process.env.RUNSTORE_TEST_ARTIFACTS ?? join(root, "test-artifacts");
+
+/** Starts headless Chromium with the flags this machine needs; collects console errors. */
+export async function launch() {
+  await mkdir(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    // playwright gives every launch a fresh, empty profile directory.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  page.on("pageerror", (e) => problems.push(String(e)));
+  return { browser, page, problems };
+}
