@@ -336,3 +336,13 @@ fn invalid_events_are_reported_without_losing_the_rest() {
     let store = Store::open_read_only(&path).unwrap();
     assert_eq!(store.stats().unwrap().points, 2);
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Recorder>();
+    shareable::<runstore::Experiment>();
+    shareable::<runstore::Trial>();
+    shareable::<runstore::Run>();
+    shareable::<runstore::Series>();
+}
