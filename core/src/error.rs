@@ -68,6 +68,10 @@ pub enum Error {
         why: String,
     },
 
+    /// A run filter or sort key does not parse (the error says where and what was expected).
+    #[error("invalid filter {0}")]
+    Filter(#[from] crate::filter::FilterError),
+
     /// JSON encoding or decoding failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

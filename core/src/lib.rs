@@ -46,6 +46,7 @@ pub mod chunk;
 mod context;
 mod error;
 pub mod event;
+pub mod filter;
 mod id;
 pub mod json;
 mod param;

@@ -20,7 +20,7 @@ pub use metrics::{FinalValue, OverviewBucket, SeriesSummary};
 pub use provenance::{BatchInfo, CodeInfo, DatasetInfo, EnvironmentInfo, EpochInfo};
 pub use registry::{ModelInfo, ModelStats, ModelVersionInfo};
 pub use resources::{ResourceStats, SpanInfo, SpanStats};
-pub use runs::{RunInfo, RunQuery, RunState};
+pub use runs::{MIN_CRASH_AGE_MS, MISSED_HEARTBEATS, RunInfo, RunQuery, RunState};
 pub use stats::StoreStats;
 
 use crate::{ParamValue, Result};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Row};
 
 use super::{SeriesSummary, load_params, load_tags};
+use crate::filter::{Filter, Sort, Sql, check_known, referenced};
 use crate::json::parse_column;
 use crate::{Error, ParamValue, Result, RunStatus, Store};
 
@@ -70,6 +71,13 @@ pub struct RunQuery {
     pub now_ms: Option<i64>,
     /// Load metric summaries too. Default: `false`.
     pub with_metrics: bool,
+    /// Only runs matching this filter (see [`crate::filter`]). Default: all.
+    pub filter: Option<String>,
+    /// Sort by this key (`metrics.val/loss.min`, `-params.lr`, `duration desc`); runs without
+    /// it come last. Default: oldest first.
+    pub sort: Option<String>,
+    /// At most this many runs. Default: all.
+    pub limit: Option<usize>,
 }
 
 /// A run with everything needed to list and compare it.
@@ -126,13 +134,44 @@ impl Store {
     /// Runs matching `query`, oldest first.
     pub fn runs(&self, query: &RunQuery) -> Result<Vec<RunInfo>> {
         let experiment = query.experiment.as_deref().map(|e| self.experiment(e).map(|e| e.id)).transpose()?;
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "{RUN_SQL} WHERE (?1 IS NULL OR r.experiment_id = ?1)
-                 AND (?2 IS NULL OR t.id = ?2 OR t.name = ?2)
-             ORDER BY r.created_ms, r.rowid"
-        ))?;
+        let filter =
+            query.filter.as_deref().filter(|f| !f.trim().is_empty()).map(Filter::parse).transpose()?;
+        let sort = query.sort.as_deref().filter(|s| !s.trim().is_empty()).map(Sort::parse).transpose()?;
+        let mut fields = Vec::new();
+        if let Some(f) = &filter {
+            referenced(f.expr(), &mut fields);
+        }
+        if let Some(s) = &sort {
+            fields.push(&s.field);
+        }
+        check_known(self.conn(), &fields)?;
+
+        let mut sql = Sql::new(3, query.now_ms);
+        sql.text.push_str(&format!(
+            "{RUN_SQL} WHERE (?1 IS NULL OR r.experiment_id = ?1) AND (?2 IS NULL OR t.id = ?2 OR t.name = ?2)"
+        ));
+        if let Some(f) = &filter {
+            sql.text.push_str(" AND ");
+            sql.condition(f.expr())?;
+        }
+        sql.text.push_str(" ORDER BY ");
+        if let Some(s) = &sort {
+            let key = sql.scalar(&s.field);
+            let dir = if s.descending { "DESC" } else { "ASC" };
+            sql.text.push_str(&format!("({key}) IS NULL, {key} {dir}, "));
+        }
+        sql.text.push_str("r.created_ms, r.rowid");
+        if let Some(limit) = query.limit {
+            sql.text.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut params: Vec<rusqlite::types::Value> = vec![
+            experiment.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text),
+            query.trial.clone().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text),
+        ];
+        params.extend(sql.params);
+        let mut stmt = self.conn().prepare(&sql.text)?;
         let raws =
-            stmt.query_map((experiment, query.trial.as_deref()), raw_run)?.collect::<Result<Vec<_>, _>>()?;
+            stmt.query_map(rusqlite::params_from_iter(params), raw_run)?.collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(|raw| self.finish_run(raw, query.now_ms, query.with_metrics)).collect()
     }
 

@@ -1,0 +1,234 @@
+//! Recursive-descent parser: `or` binds looser than `and`, `and` looser than `not`.
+
+use super::FilterError;
+use super::ast::{ATTRIBUTES, Aggregate, Expr, Field, Literal};
+use super::lexer::{Kind, Token};
+
+pub(crate) struct Parser<'a> {
+    tokens: Vec<Token>,
+    pos: usize,
+    text: &'a str,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(tokens: Vec<Token>, text: &'a str) -> Parser<'a> {
+        Parser { tokens, pos: 0, text }
+    }
+
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos]
+    }
+
+    fn next(&mut self) -> Token {
+        let t = self.tokens[self.pos].clone();
+        if self.pos + 1 < self.tokens.len() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn error(&self, at: usize, message: String) -> FilterError {
+        FilterError { at, message, text: self.text.to_string() }
+    }
+
+    fn expected(&self, what: &str) -> FilterError {
+        let t = self.peek();
+        self.error(t.at, format!("expected {what}, found {}", t.kind.describe()))
+    }
+
+    fn eat_keyword(&mut self, keyword: &str) -> bool {
+        if matches!(&self.peek().kind, Kind::Keyword(k) if *k == keyword) {
+            self.next();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The whole filter.
+    pub fn parse(mut self) -> Result<Expr, FilterError> {
+        if self.peek().kind == Kind::End {
+            return Err(self.error(0, "the filter is empty".into()));
+        }
+        let expr = self.or()?;
+        if self.peek().kind != Kind::End {
+            return Err(self.expected("`and`, `or` or the end of the filter"));
+        }
+        Ok(expr)
+    }
+
+    fn or(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.and()?;
+        while self.eat_keyword("or") {
+            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.not()?;
+        while self.eat_keyword("and") {
+            left = Expr::And(Box::new(left), Box::new(self.not()?));
+        }
+        Ok(left)
+    }
+
+    fn not(&mut self) -> Result<Expr, FilterError> {
+        if self.eat_keyword("not") {
+            return Ok(Expr::Not(Box::new(self.not()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, FilterError> {
+        if self.peek().kind == Kind::LParen {
+            let open = self.next().at;
+            let inner = self.or()?;
+            if self.peek().kind != Kind::RParen {
+                let found = self.peek().clone();
+                return Err(self.error(
+                    found.at,
+                    format!(
+                        "expected `)` to close the `(` at column {}, found {}",
+                        open + 1,
+                        found.kind.describe()
+                    ),
+                ));
+            }
+            self.next();
+            return Ok(inner);
+        }
+        let field = self.field()?;
+        let negated = self.eat_keyword("not");
+        if self.eat_keyword("in") {
+            return Ok(Expr::In(field, self.list()?, negated));
+        }
+        if self.eat_keyword("like") {
+            let t = self.next();
+            return match t.kind {
+                Kind::Str(pattern) => Ok(Expr::Like(field, pattern, negated)),
+                other => Err(self.error(
+                    t.at,
+                    format!("expected a quoted pattern after `like`, found {}", other.describe()),
+                )),
+            };
+        }
+        if negated {
+            return Err(self.expected("`in` or `like` after `not`"));
+        }
+        if self.eat_keyword("is") {
+            let not = self.eat_keyword("not");
+            if !self.eat_keyword("null") {
+                return Err(self.expected("`null`"));
+            }
+            return Ok(Expr::IsNull(field, !not));
+        }
+        let t = self.next();
+        let Kind::Op(op) = t.kind else {
+            return Err(self.error(
+                t.at,
+                format!(
+                    "expected a comparison (= != < <= > >=, in, like, is) after the field, found {}",
+                    t.kind.describe()
+                ),
+            ));
+        };
+        Ok(Expr::Compare(field, op, self.literal()?))
+    }
+
+    fn list(&mut self) -> Result<Vec<Literal>, FilterError> {
+        if self.peek().kind != Kind::LParen {
+            return Err(self.expected("`(` to start the list"));
+        }
+        self.next();
+        let mut items = vec![self.literal()?];
+        loop {
+            match self.peek().kind {
+                Kind::Comma => {
+                    self.next();
+                    items.push(self.literal()?);
+                }
+                Kind::RParen => {
+                    self.next();
+                    return Ok(items);
+                }
+                _ => return Err(self.expected("`,` or `)` in the list")),
+            }
+        }
+    }
+
+    fn literal(&mut self) -> Result<Literal, FilterError> {
+        let t = self.next();
+        Ok(match t.kind {
+            Kind::Str(s) => Literal::Str(s),
+            Kind::Number(x, true) if x.abs() < 9.0e15 => Literal::Int(x as i64),
+            Kind::Number(x, _) => Literal::Float(x),
+            Kind::Duration(ms) => Literal::DurationMs(ms),
+            Kind::Keyword("true") => Literal::Bool(true),
+            Kind::Keyword("false") => Literal::Bool(false),
+            Kind::Name(parts) => {
+                return Err(self.error(
+                    t.at,
+                    format!(
+                        "expected a value, found the name `{}`: quote text values, e.g. \"{}\"",
+                        parts.join("."),
+                        parts.join(".")
+                    ),
+                ));
+            }
+            other => return Err(self.error(t.at, format!("expected a value, found {}", other.describe()))),
+        })
+    }
+
+    fn field(&mut self) -> Result<Field, FilterError> {
+        let t = self.next();
+        let Kind::Name(parts) = t.kind else {
+            return Err(self.error(
+                t.at,
+                format!(
+                    "expected a field (params.NAME, tags.NAME, metrics.KEY[.min|.max|.mean|.last|.count] or a run attribute), found {}",
+                    t.kind.describe()
+                ),
+            ));
+        };
+        let rest = || parts[1..].join(".");
+        match parts[0].to_ascii_lowercase().as_str() {
+            "params" | "param" if parts.len() > 1 => Ok(Field::Param(rest())),
+            "tags" | "tag" if parts.len() > 1 => Ok(Field::Tag(rest())),
+            "metrics" | "metric" if parts.len() > 1 => {
+                let last = parts.last().expect("non-empty");
+                match Aggregate::from_name(last) {
+                    Some(agg) if parts.len() > 2 => {
+                        Ok(Field::Metric(parts[1..parts.len() - 1].join("."), agg))
+                    }
+                    _ => Ok(Field::Metric(rest(), Aggregate::Last)),
+                }
+            }
+            "attributes" | "attribute" | "attr" | "run" if parts.len() == 2 => {
+                attribute(&parts[1]).ok_or_else(|| self.error(t.at, unknown_attribute(&parts[1])))
+            }
+            name if parts.len() == 1 => {
+                attribute(name).ok_or_else(|| self.error(t.at, unknown_attribute(name)))
+            }
+            _ => Err(self.error(
+                t.at,
+                format!(
+                    "unknown field `{}`: fields start with params., tags. or metrics., or are run attributes",
+                    parts.join(".")
+                ),
+            )),
+        }
+    }
+}
+
+fn attribute(name: &str) -> Option<Field> {
+    ATTRIBUTES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, a)| Field::Attribute(*a))
+}
+
+fn unknown_attribute(name: &str) -> String {
+    let known: Vec<&str> = ATTRIBUTES.iter().map(|(n, _)| *n).collect();
+    format!(
+        "unknown run attribute `{name}` (known: {}); params, tags and metrics need their prefix, e.g. params.{name}",
+        known.join(", ")
+    )
+}
