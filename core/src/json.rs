@@ -29,3 +29,13 @@ pub fn opt_float<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error
 pub(crate) fn parse_column(text: Option<String>) -> crate::Result<Option<serde_json::Value>> {
     text.map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
 }
+
+/// An `f64` that serializes like [`float`].
+#[derive(Debug, Clone, Copy)]
+pub struct Float(pub f64);
+
+impl serde::Serialize for Float {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        float(&self.0, s)
+    }
+}

@@ -41,6 +41,7 @@
 #![cfg_attr(all(test, target_arch = "wasm32"), allow(unused_imports))]
 
 pub mod aggregate;
+pub mod analysis;
 mod batch_writer;
 pub mod chunk;
 mod context;

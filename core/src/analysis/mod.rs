@@ -1,0 +1,8 @@
+//! Analysis of stored runs: chart series with spike-preserving downsampling, smoothing.
+//! Everything here runs the same on every target, so the CLI and the browser agree.
+
+mod series;
+mod smoothing;
+
+pub use series::{SeriesData, SeriesRequest, XAxis};
+pub use smoothing::{Smoothing, smooth};

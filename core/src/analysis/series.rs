@@ -1,0 +1,321 @@
+//! Series for charts: a step range and a point budget in, at most that many points out.
+//!
+//! When the range holds no more points than the budget, the answer is the exact points.
+//! Otherwise it is built from the overview buckets written at record time: the range is
+//! covered by the widest whole buckets that fit (like a segment tree: a few finer buckets at
+//! the edges, raw points only for the last partial 64-step ends), and each bucket gives its
+//! first, min, max and last points. So the true min and max of the range are always in the
+//! answer, and the cost depends on the budget, not on the length of the series.
+
+use rusqlite::params;
+
+use crate::aggregate::{OVERVIEW_LEVELS, bucket_width};
+use crate::chunk::{self, Point};
+use crate::read::nan_if_null;
+use crate::{Error, Result, Store};
+
+/// What the x values of a series are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XAxis {
+    /// The step (default).
+    #[default]
+    Step,
+    /// Wall-clock time, Unix ms.
+    WallTime,
+    /// Milliseconds since the series' first point.
+    Relative,
+}
+
+/// Which part of a series to read and how many points at most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRequest {
+    /// The series (`metric_series.id`).
+    pub series_id: i64,
+    /// Smallest step to include. Default: the first.
+    pub from_step: Option<i64>,
+    /// Largest step to include. Default: the last.
+    pub to_step: Option<i64>,
+    /// Most points in the answer (at least 8). Default: 2000.
+    pub budget: usize,
+    /// The x values. Default: steps.
+    pub x_axis: XAxis,
+}
+
+impl SeriesRequest {
+    /// The whole series, at most 2000 points, x = step.
+    pub fn new(series_id: i64) -> SeriesRequest {
+        SeriesRequest { series_id, from_step: None, to_step: None, budget: 2000, x_axis: XAxis::Step }
+    }
+}
+
+/// Points of a series ready to draw, as parallel arrays (typed arrays in JS).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SeriesData {
+    /// The series.
+    pub series_id: i64,
+    /// x of each point (step, Unix ms or ms since the first point).
+    pub x: Vec<f64>,
+    /// Value of each point; NaN and ±Inf as recorded.
+    #[serde(serialize_with = "floats")]
+    pub y: Vec<f64>,
+    /// Step of each point.
+    pub steps: Vec<i64>,
+    /// Whether these are all the points of the range (`false`: bucket extremes).
+    pub exact: bool,
+    /// Overview level used, when not exact.
+    pub level: Option<usize>,
+    /// How many points the range holds.
+    pub points_in_range: i64,
+}
+
+fn floats<S: serde::Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        seq.serialize_element(&crate::json::Float(*x))?;
+    }
+    seq.end()
+}
+
+/// Full buckets `[first, last]` at a level, and raw step ranges, covering a step range.
+#[derive(Default)]
+struct Cover {
+    buckets: Vec<(usize, i64, i64)>,
+    raw: Vec<(i64, i64)>,
+}
+
+/// Covers `[a, b]` with the widest whole buckets at levels `top` and below, raw at the ends.
+fn cover(a: i64, b: i64, top: usize, out: &mut Cover) {
+    if a > b {
+        return;
+    }
+    for level in (0..=top).rev() {
+        let w = bucket_width(level);
+        let first = a.div_euclid(w) + i64::from(a.rem_euclid(w) != 0);
+        let last = (b + 1).div_euclid(w) - 1;
+        if first <= last {
+            out.buckets.push((level, first, last));
+            if level > 0 {
+                cover(a, first * w - 1, level - 1, out);
+                cover((last + 1) * w, b, level - 1, out);
+            } else {
+                out.raw.push((a, first * w - 1));
+                out.raw.push(((last + 1) * w, b));
+            }
+            return;
+        }
+    }
+    out.raw.push((a, b));
+}
+
+/// Cuts sorted marks to at most `budget` by splitting them into `budget / 3` consecutive
+/// groups and keeping each group's min, max and (if it has one) a NaN mark — so the extremes
+/// of the whole range, and where it diverged, survive.
+fn reduce(marks: &[(i64, i64, f64)], budget: usize) -> Vec<(i64, i64, f64)> {
+    let groups = (budget / 3).max(1);
+    let size = marks.len().div_ceil(groups);
+    let mut out = Vec::with_capacity(budget);
+    for group in marks.chunks(size) {
+        let finite = group.iter().filter(|m| !m.2.is_nan());
+        let min = finite.clone().min_by(|a, b| a.2.total_cmp(&b.2));
+        let max = finite.max_by(|a, b| a.2.total_cmp(&b.2));
+        let nan = group.iter().find(|m| m.2.is_nan());
+        let mut keep: Vec<(i64, i64, f64)> = [min, max, nan].into_iter().flatten().copied().collect();
+        keep.sort_by_key(|m| m.0);
+        keep.dedup_by_key(|m| m.0);
+        out.extend(keep);
+    }
+    out
+}
+
+/// A bucket row: count and its first, min, max and last points as (step, ms, value).
+struct Bucket {
+    count: i64,
+    marks: Vec<(i64, i64, f64)>,
+}
+
+impl Store {
+    /// Points of a series for a chart; see the module docs for how the budget is kept.
+    pub fn series_data(&self, req: &SeriesRequest) -> Result<SeriesData> {
+        let budget = req.budget.max(8);
+        let (count, first_step, last_step, first_ms): (i64, Option<i64>, Option<i64>, Option<i64>) = self
+            .conn()
+            .prepare_cached("SELECT count, first_step, last_step, first_ms FROM metric_series WHERE id = ?1")?
+            .query_row([req.series_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Error::not_found("series", req.series_id.to_string()),
+                other => other.into(),
+            })?;
+        let t0 = first_ms.unwrap_or(0);
+        let (Some(s0), Some(s1)) = (first_step, last_step) else {
+            return Ok(self.assemble(req, t0, Vec::new(), true, None, 0));
+        };
+        let a = req.from_step.unwrap_or(s0).max(s0);
+        let b = req.to_step.unwrap_or(s1).min(s1);
+        if a > b {
+            return Ok(self.assemble(req, t0, Vec::new(), true, None, 0));
+        }
+        // Exactly how many points the range holds, from the overviews (and raw ends).
+        let mut full = Cover::default();
+        cover(a, b, OVERVIEW_LEVELS - 1, &mut full);
+        let raw_points = self.raw_points(req.series_id, &full.raw)?;
+        let mut in_range = raw_points.len() as i64;
+        for &(level, b0, b1) in &full.buckets {
+            in_range += self
+                .conn()
+                .prepare_cached(
+                    "SELECT coalesce(sum(count), 0) FROM metric_overviews
+                     WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
+                )?
+                .query_row(params![req.series_id, level as i64, b0, b1], |r| r.get::<_, i64>(0))?;
+        }
+        if in_range <= budget as i64 || count <= budget as i64 {
+            let points = self.raw_points(req.series_id, &[(a, b)])?;
+            let marks = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
+            return Ok(self.assemble(req, t0, marks, true, None, in_range));
+        }
+        // The finest level whose buckets in the range, four points each, fit the budget.
+        let mut level = OVERVIEW_LEVELS - 1;
+        for l in 0..OVERVIEW_LEVELS {
+            let w = bucket_width(l);
+            let n: i64 = self
+                .conn()
+                .prepare_cached(
+                    "SELECT count(*) FROM metric_overviews WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
+                )?
+                .query_row(params![req.series_id, l as i64, a.div_euclid(w), b.div_euclid(w)], |r| r.get(0))?;
+            // Edges add at most 2 × 7 finer buckets per level below, and 2 × 63 raw points.
+            if (n as usize + 14 * l + 32) * 4 <= budget {
+                level = l;
+                break;
+            }
+        }
+        let mut plan = Cover::default();
+        cover(a, b, level, &mut plan);
+        let mut marks: Vec<(i64, i64, f64)> = Vec::new();
+        for &(l, b0, b1) in &plan.buckets {
+            for bucket in self.buckets(req.series_id, l, b0, b1)? {
+                if bucket.count > 0 {
+                    marks.extend(bucket.marks);
+                }
+            }
+        }
+        for p in self.raw_points(req.series_id, &plan.raw)? {
+            marks.push((p.step, p.time_ms, p.value));
+        }
+        marks.sort_by_key(|m| m.0);
+        marks.dedup_by(|x, y| x.0 == y.0 && x.2.to_bits() == y.2.to_bits());
+        if marks.len() > budget {
+            marks = reduce(&marks, budget);
+        }
+        Ok(self.assemble(req, t0, marks, false, Some(level), in_range))
+    }
+
+    fn assemble(
+        &self,
+        req: &SeriesRequest,
+        t0: i64,
+        marks: Vec<(i64, i64, f64)>,
+        exact: bool,
+        level: Option<usize>,
+        in_range: i64,
+    ) -> SeriesData {
+        let x = marks
+            .iter()
+            .map(|&(step, ms, _)| match req.x_axis {
+                XAxis::Step => step as f64,
+                XAxis::WallTime => ms as f64,
+                XAxis::Relative => (ms - t0) as f64,
+            })
+            .collect();
+        SeriesData {
+            series_id: req.series_id,
+            x,
+            y: marks.iter().map(|m| m.2).collect(),
+            steps: marks.iter().map(|m| m.0).collect(),
+            exact,
+            level,
+            points_in_range: in_range,
+        }
+    }
+
+    /// Points of the series whose steps fall in any of `ranges`, by step.
+    fn raw_points(&self, series_id: i64, ranges: &[(i64, i64)]) -> Result<Vec<Point>> {
+        let mut out: Vec<Point> = Vec::new();
+        let mut decoded: Vec<Point> = Vec::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT data FROM metric_chunks WHERE series_id = ?1 AND first_step <= ?3 AND last_step >= ?2
+             ORDER BY first_step, id",
+        )?;
+        for &(a, b) in ranges.iter().filter(|(a, b)| a <= b) {
+            let mut rows = stmt.query(params![series_id, a, b])?;
+            while let Some(row) = rows.next()? {
+                decoded.clear();
+                let data = row
+                    .get_ref(0)?
+                    .as_blob()
+                    .map_err(|e| Error::Corrupt { table: "metric_chunks", why: e.to_string() })?;
+                chunk::decode_into(data, &mut decoded)?;
+                out.extend(decoded.iter().filter(|p| p.step >= a && p.step <= b));
+            }
+        }
+        out.sort_by_key(|p| p.step);
+        Ok(out)
+    }
+
+    /// Overview buckets `[b0, b1]` at `level`, each with its first, min, max and last points
+    /// (times of min and max interpolated between first and last).
+    fn buckets(&self, series_id: i64, level: usize, b0: i64, b1: i64) -> Result<Vec<Bucket>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT count, first_step, first_ms, first_value, last_step, last_ms, last_value,
+                    min_step, min_value, max_step, max_value
+             FROM metric_overviews WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4 ORDER BY bucket",
+        )?;
+        let rows = stmt.query_map(params![series_id, level as i64, b0, b1], |r| {
+            let (fs, fm, ls, lm): (i64, i64, i64, i64) = (r.get(1)?, r.get(2)?, r.get(4)?, r.get(5)?);
+            let time_at = |step: i64| -> i64 {
+                if ls == fs {
+                    fm
+                } else {
+                    fm + ((lm - fm) as f64 * (step - fs) as f64 / (ls - fs) as f64) as i64
+                }
+            };
+            let mut marks = vec![(fs, fm, nan_if_null(r.get(3)?)), (ls, lm, nan_if_null(r.get(6)?))];
+            if let (Some(s), Some(v)) = (r.get::<_, Option<i64>>(7)?, r.get::<_, Option<f64>>(8)?) {
+                marks.push((s, time_at(s), v));
+            }
+            if let (Some(s), Some(v)) = (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<f64>>(10)?) {
+                marks.push((s, time_at(s), v));
+            }
+            Ok(Bucket { count: r.get(0)?, marks })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn cover_is_exact_and_disjoint() {
+        for (a, b) in [(0, 0), (0, 63), (5, 700), (-100, 100_000), (63, 64), (1000, 999_999), (7, 4_000_000)]
+        {
+            let mut c = Cover::default();
+            cover(a, b, OVERVIEW_LEVELS - 1, &mut c);
+            let mut spans: Vec<(i64, i64)> = c.raw.iter().copied().filter(|(x, y)| x <= y).collect();
+            for &(l, b0, b1) in &c.buckets {
+                let w = bucket_width(l);
+                spans.push((b0 * w, (b1 + 1) * w - 1));
+            }
+            spans.sort();
+            assert_eq!(spans.first().unwrap().0, a);
+            assert_eq!(spans.last().unwrap().1, b);
+            assert!(spans.windows(2).all(|s| s[0].1 + 1 == s[1].0), "{a}..{b}: {spans:?}");
+            assert!(c.buckets.len() <= 2 * 8 * OVERVIEW_LEVELS);
+        }
+    }
+}
