@@ -6,7 +6,7 @@
 pub enum Error {
     /// SQLite reported an error (I/O, constraint, corrupt file, ...).
     #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
 
     /// The file is a SQLite database but not a runstore store (no runstore tables, or another
     /// program's `application_id`).
@@ -70,11 +70,32 @@ pub enum Error {
 
     /// A run filter or sort key does not parse (the error says where and what was expected).
     #[error("invalid filter {0}")]
-    Filter(#[from] crate::filter::FilterError),
+    Filter(crate::filter::FilterError),
 
     /// JSON encoding or decoding failed.
     #[error("json: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+}
+
+// Conversions are written out rather than derived with `#[from]`, which would also make the
+// wrapped error the `source()`: reporters that print error chains would then show its message
+// twice, since each variant's message already includes it.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Sqlite(e)
+    }
+}
+
+impl From<crate::filter::FilterError> for Error {
+    fn from(e: crate::filter::FilterError) -> Self {
+        Error::Filter(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
 }
 
 /// `Result` with [`Error`] as the default error type.

@@ -93,3 +93,72 @@ fn info_explains_bad_files() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("not a SQLite database"), "{}", text(&out.stderr));
 }
+
+fn demo_db(dir: &Path) -> String {
+    let db = dir.join("demo.db");
+    let db = db.to_str().unwrap().to_string();
+    let out = runstore(&["demo", "--out", &db, "--pace-ms", "0", "--epochs", "3", "--batches", "20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    db
+}
+
+#[test]
+fn runs_filters_sorts_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let out = runstore(&["runs", &db, "--filter", "params.lr = 0.1 or state = 'failed'", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("lr=0.1 ") || n.contains("diverges") || n.contains("fails")));
+
+    let out = runstore(&[
+        "runs",
+        &db,
+        "--sort",
+        "-metrics.val/accuracy.max",
+        "--limit",
+        "2",
+        "--format",
+        "csv",
+        "--metric",
+        "val/accuracy.max",
+    ]);
+    let csv = text(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("id,run,") && lines[0].ends_with("val/accuracy.max"));
+    let best: Vec<f64> = lines[1..].iter().map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+    assert!(best[0] >= best[1]);
+
+    let out = runstore(&["runs", &db]);
+    assert!(text(&out.stdout).contains("RUN") && text(&out.stdout).contains("failed"));
+
+    let out = runstore(&["runs", &db, "--filter", "params.lr = and"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("at column 13: expected a value") && err.matches("expected a value").count() == 1,
+        "{err}"
+    );
+    let out = runstore(&["runs", &db, "--filter", "params.lrr = 1"]);
+    assert!(text(&out.stderr).contains("did you mean `lr`"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn compare_shows_differing_params_and_the_best_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let out = runstore(&["compare", &db, "lr=0.1 seed=0", "lr=0.01 seed=0", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cmp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cmp["differing"]["lr"], serde_json::json!([0.1, 0.01]));
+    assert!(cmp["differing"].get("seed").is_none() && cmp["same"]["seed"] == 0);
+    let loss = cmp["metrics"].as_array().unwrap().iter().find(|m| m["key"] == "val/loss").unwrap();
+    assert_eq!(loss["direction"], "minimize");
+    assert_eq!(loss["best"], 0, "the faster learning rate reaches the lower loss");
+    let out = runstore(&["compare", &db, "lr=0.1 seed=0", "no such run"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("run not found: no such run"), "{}", text(&out.stderr));
+}

@@ -1,8 +1,11 @@
-//! Analysis of stored runs: chart series with spike-preserving downsampling, smoothing.
+//! Analysis of stored runs: comparison, chart series with spike-preserving downsampling,
+//! smoothing.
 //! Everything here runs the same on every target, so the CLI and the browser agree.
 
+mod compare;
 mod series;
 mod smoothing;
 
+pub use compare::{Comparison, Direction, MetricRow};
 pub use series::{SeriesData, SeriesRequest, XAxis};
 pub use smoothing::{Smoothing, smooth};

@@ -121,3 +121,46 @@ mod tests {
         assert!(!t.contains('\u{1b}'));
     }
 }
+
+/// The terminal's width: `$COLUMNS`, else 120.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(120)
+}
+
+/// Like [`table`], dropping columns from the right until the table fits `width`; says how
+/// many were left out.
+pub fn fit_table(header: &[&str], rows: &[Vec<String>], width: usize) -> String {
+    let mut keep = header.len();
+    loop {
+        let h: Vec<&str> = header[..keep].to_vec();
+        let r: Vec<Vec<String>> = rows.iter().map(|row| row[..keep].to_vec()).collect();
+        let text = table(&h, &r, 32);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        if widest <= width || keep <= 2 {
+            let dropped = header.len() - keep;
+            return if dropped == 0 {
+                text
+            } else {
+                format!(
+                    "{text}  ({dropped} more columns do not fit: use --format csv or json, or widen the terminal)\n"
+                )
+            };
+        }
+        keep -= 1;
+    }
+}
+
+/// One CSV record (RFC 4180 quoting).
+pub fn csv_record(cells: &[String]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    quoted.join(",") + "\n"
+}

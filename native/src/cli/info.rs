@@ -23,6 +23,11 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     existing_file(&args.db)?;
+    if args.format == Format::Csv {
+        anyhow::bail!(
+            "info has no CSV form (it is several tables); use --format json, or `runstore runs --format csv`"
+        );
+    }
     let store = Store::open_read_only(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let stats = store.stats()?;
     let experiments = store.experiments()?;

@@ -1,8 +1,10 @@
 //! Command-line parsing and dispatch.
 
+mod compare;
 mod demo;
 mod format;
 mod info;
+mod runs;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -25,16 +27,29 @@ enum Command {
         after_help = "Examples:\n  runstore info demo.db\n  runstore info demo.db --format json | jq .stats.points"
     )]
     Info(info::InfoArgs),
+    /// List runs with their params and metric summaries; filter and sort them.
+    #[command(
+        after_help = "Examples:\n  runstore runs demo.db\n  runstore runs demo.db --filter 'params.lr = 0.01 and metrics.val/loss.min < 0.3' --sort metrics.val/loss.min\n  runstore runs demo.db --filter 'state = \"failed\" or metrics.train/loss.nan_count > 0'\n  runstore runs demo.db --metric val/loss.min --metric val/accuracy.max --format csv > runs.csv\n\nFilter language: params.NAME, tags.NAME, metrics.KEY[.last|.min|.max|.mean|.count|.nan_count],\nattributes name, status, state, experiment, trial, host, start, end, duration (90s, 5m);\n= != < <= > >= in (...) like is null; and, or, not, parentheses."
+    )]
+    Runs(runs::RunsArgs),
+    /// Compare runs side by side: the params that differ, metric summaries, the best run.
+    #[command(
+        after_help = "Examples:\n  runstore compare demo.db 'lr=0.1 seed=0' 'lr=0.01 seed=0'\n  runstore compare demo.db 01JXT21Q... 01JXT21R... --all --format json"
+    )]
+    Compare(compare::CompareArgs),
 }
 
 /// Output format of commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
-    /// Human-readable tables.
+    /// Human-readable tables, fitted to the terminal.
     #[default]
-    Text,
+    #[value(alias = "text")]
+    Table,
     /// JSON for scripts (documented in docs/json.md; NaN and infinities as strings).
     Json,
+    /// CSV, one row per item, for spreadsheets and pandas.
+    Csv,
 }
 
 /// Runs the parsed command.
@@ -42,6 +57,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Info(args) => info::run(args),
+        Command::Runs(args) => runs::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 
