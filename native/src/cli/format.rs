@@ -104,24 +104,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) -> String 
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(count(1234567), "1,234,567");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(duration_ms(61_000), "1m 01s");
-        assert_eq!(time_ms(0), "1970-01-01 00:00:00");
-        assert_eq!(time_ms(1_700_000_000_000), "2023-11-14 22:13:20");
-        assert_eq!(float(f64::NAN), "NaN");
-        assert_eq!(float(0.5), "0.5");
-        let t = table(&["A", "B"], &[vec!["x\u{1b}[31m".into(), "yy".into()]], 10);
-        assert!(!t.contains('\u{1b}'));
-    }
-}
-
 /// The terminal's width: `$COLUMNS`, else 120.
 pub fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(120)
@@ -163,4 +145,22 @@ pub fn csv_record(cells: &[String]) -> String {
         })
         .collect();
     quoted.join(",") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(duration_ms(61_000), "1m 01s");
+        assert_eq!(time_ms(0), "1970-01-01 00:00:00");
+        assert_eq!(time_ms(1_700_000_000_000), "2023-11-14 22:13:20");
+        assert_eq!(float(f64::NAN), "NaN");
+        assert_eq!(float(0.5), "0.5");
+        let t = table(&["A", "B"], &[vec!["x\u{1b}[31m".into(), "yy".into()]], 10);
+        assert!(!t.contains('\u{1b}'));
+    }
 }
