@@ -42,6 +42,7 @@ mod monitor;
 mod options;
 mod recorder;
 mod run;
+mod snapshot;
 mod writer;
 
 pub use artifact::{ArtifactSpec, DatasetSpec};
@@ -54,3 +55,4 @@ pub use recorder::{NewModelVersion, Recorder, RecorderGuard};
 pub use run::{Run, Series, SpanTimer};
 pub use runstore_core::event::{CodeRecord, EnvironmentRecord, ResourceKind};
 pub use runstore_core::{Context, Id, ParamValue, Point, RunQuery, RunState, RunStatus, Store};
+pub use snapshot::snapshot;

@@ -203,3 +203,25 @@ fn a_killed_process_leaves_a_sound_file_with_everything_flushed() {
     guard.finish().unwrap();
     assert_eq!(Store::open_read_only(&db).unwrap().runs(&RunQuery::default()).unwrap().len(), 2);
 }
+
+#[test]
+fn a_snapshot_of_a_live_file_is_consistent_and_browser_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let mut child = KillOnDrop(spawn_child("killed", &db));
+    let flushed = BufReader::new(child.0.stdout.as_mut().unwrap())
+        .lines()
+        .any(|l| l.is_ok_and(|l| l.ends_with("flushed")));
+    assert!(flushed);
+    // The child keeps writing while we copy.
+    let out = dir.path().join("snap.db");
+    runstore::snapshot(&db, &out).unwrap();
+    assert!(runstore::snapshot(&db, &out).is_err(), "never overwrites");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!((bytes[18], bytes[19]), (1, 1), "rollback-journal mode");
+    let store = Store::from_bytes(&bytes).unwrap();
+    let run = &store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap()[0];
+    let points = store.series_points(run.metrics[0].series_id).unwrap();
+    assert!(points.len() as i64 >= FLUSHED_BEFORE_KILL);
+    assert_eq!(points.len() as i64, run.metrics[0].count, "summary and points agree: one consistent moment");
+}

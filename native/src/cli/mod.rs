@@ -5,6 +5,7 @@ mod demo;
 mod format;
 mod info;
 mod runs;
+mod snapshot;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -37,6 +38,10 @@ enum Command {
         after_help = "Examples:\n  runstore compare demo.db 'lr=0.1 seed=0' 'lr=0.01 seed=0'\n  runstore compare demo.db 01JXT21Q... 01JXT21R... --all --format json"
     )]
     Compare(compare::CompareArgs),
+    /// Copy a file that may be being recorded into right now into a consistent,
+    /// self-contained file that the browser page can open.
+    #[command(after_help = "Example:\n  runstore snapshot runs.db -o runs-export.db")]
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 /// Output format of commands that print data.
@@ -59,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(args) => info::run(args),
         Command::Runs(args) => runs::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     }
 }
 
