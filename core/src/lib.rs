@@ -50,6 +50,7 @@ pub mod event;
 pub mod filter;
 mod id;
 pub mod json;
+pub mod merge;
 mod param;
 pub mod read;
 mod run_status;

@@ -194,9 +194,10 @@ impl Recorder {
         self.inner.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Copies everything recorded so far into a new file at `path` (for an in-memory
-    /// recorder: the centralized-storage seed's `persist_to_disk`). The copy is a plain
-    /// rollback-journal file that any SQLite, the browser included, opens.
+    /// Copies everything recorded so far into the file at `path` (for an in-memory recorder:
+    /// the centralized-storage seed's `persist_to_disk`). A new file is a plain copy; an
+    /// existing store file gets what it lacks merged in (see `runstore_core::merge`), so many
+    /// simulations can persist into one centralized file, and persisting twice adds nothing.
     pub fn persist_to(&self, path: impl Into<std::path::PathBuf>) -> Result<()> {
         let path = path.into();
         self.request(|reply| Command::Persist(path, reply))

@@ -261,15 +261,13 @@ impl Writer {
         failures
     }
 
+    /// Copies the store into a new file, or merges it into an existing store file (runs
+    /// already there are not copied again).
     fn persist(&mut self, path: &std::path::Path) -> Result<()> {
         if path.exists() {
-            return Err(Error::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "persist writes a new file; choose a path that does not exist",
-                ),
-            ));
+            let mut target = Store::open(path, &Default::default(), now_ms())?;
+            target.merge_from(&self.store, &mut |_| {})?;
+            return Ok(());
         }
         self.store
             .conn()

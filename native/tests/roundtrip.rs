@@ -288,12 +288,22 @@ fn in_memory_store_persists_to_a_file() {
     run.series("population", &Context::none()).log(0, 100.0);
     run.finish();
     rec.persist_to(&path).unwrap();
-    assert!(rec.persist_to(&path).is_err(), "an existing file is never overwritten");
+    rec.persist_to(&path).unwrap(); // merging into it again adds nothing
     guard.finish().unwrap();
+    // A second simulation, recorded in memory elsewhere, persists into the same central file.
+    let (rec2, guard2) = Recorder::with_options(RecorderOptions::in_memory().capture_code(false)).unwrap();
+    let run2 = rec2.experiment("sims").unwrap().start_run("sim_001");
+    run2.series("population", &Context::none()).log(0, 120.0);
+    run2.finish();
+    rec2.persist_to(&path).unwrap();
+    guard2.finish().unwrap();
     let store = Store::open_read_only(&path).unwrap();
     store.integrity_check().unwrap();
     let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(store.experiments().unwrap().len(), 1, "both simulations in one experiment");
     assert_eq!(runs[0].metrics[0].last, Some(100.0));
+    assert_eq!(runs[1].metrics[0].last, Some(120.0));
     assert_eq!(runs[0].status, RunStatus::Completed);
 }
 

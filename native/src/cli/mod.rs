@@ -4,6 +4,7 @@ mod compare;
 mod demo;
 mod format;
 mod info;
+mod merge;
 mod runs;
 mod snapshot;
 
@@ -42,6 +43,11 @@ enum Command {
     /// self-contained file that the browser page can open.
     #[command(after_help = "Example:\n  runstore snapshot runs.db -o runs-export.db")]
     Snapshot(snapshot::SnapshotArgs),
+    /// Combine files recorded on different machines or by parallel jobs into one.
+    #[command(
+        after_help = "Examples:\n  runstore merge node1.db node2.db -o all.db\n  runstore merge jobs/*.db -o all.db   (all.db may exist: what it lacks is added)\n\nRuns keep their ids; a run already in the output is not copied again, so merging a file\ntwice adds nothing. Experiments, trials and models with the same name unify; a model version\nwhose number is taken gets the next free one (aliases follow the version)."
+    )]
+    Merge(merge::MergeArgs),
 }
 
 /// Output format of commands that print data.
@@ -65,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(args) => runs::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Snapshot(args) => snapshot::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
 
