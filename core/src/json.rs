@@ -39,3 +39,13 @@ impl serde::Serialize for Float {
         float(&self.0, s)
     }
 }
+
+/// Serializes a slice of `f64` like [`float`], element by element.
+pub fn floats<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        seq.serialize_element(&Float(*x))?;
+    }
+    seq.end()
+}

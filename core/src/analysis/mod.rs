@@ -3,9 +3,11 @@
 //! Everything here runs the same on every target, so the CLI and the browser agree.
 
 mod compare;
+mod group;
 mod series;
 mod smoothing;
 
 pub use compare::{Comparison, Direction, MetricRow};
+pub use group::{Band, GroupRequest, GroupSeries};
 pub use series::{SeriesData, SeriesRequest, XAxis};
 pub use smoothing::{Smoothing, smooth};

@@ -57,7 +57,7 @@ pub struct SeriesData {
     /// x of each point (step, Unix ms or ms since the first point).
     pub x: Vec<f64>,
     /// Value of each point; NaN and ±Inf as recorded.
-    #[serde(serialize_with = "floats")]
+    #[serde(serialize_with = "crate::json::floats")]
     pub y: Vec<f64>,
     /// Step of each point.
     pub steps: Vec<i64>,
@@ -67,15 +67,6 @@ pub struct SeriesData {
     pub level: Option<usize>,
     /// How many points the range holds.
     pub points_in_range: i64,
-}
-
-fn floats<S: serde::Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = s.serialize_seq(Some(v.len()))?;
-    for x in v {
-        seq.serialize_element(&crate::json::Float(*x))?;
-    }
-    seq.end()
 }
 
 /// Full buckets `[first, last]` at a level, and raw step ranges, covering a step range.
