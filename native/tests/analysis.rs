@@ -44,7 +44,8 @@ fn seeds_group_by_learning_rate_into_mean_and_band() {
             assert_eq!(g.count[i], 3);
         }
     }
-    let err = store.group(&GroupRequest { metric: "nope".into(), ..Default::default() }).unwrap_err().to_string();
+    let err =
+        store.group(&GroupRequest { metric: "nope".into(), ..Default::default() }).unwrap_err().to_string();
     assert!(err.contains("no selected run has the metric `nope`"), "{err}");
 }
 
@@ -52,7 +53,11 @@ fn seeds_group_by_learning_rate_into_mean_and_band() {
 fn a_diverged_run_shows_its_nan_in_the_chart_series() {
     let (_dir, store) = demo();
     let run = store
-        .runs(&RunQuery { filter: Some("name like '%diverges%'".into()), with_metrics: true, ..Default::default() })
+        .runs(&RunQuery {
+            filter: Some("name like '%diverges%'".into()),
+            with_metrics: true,
+            ..Default::default()
+        })
         .unwrap()
         .remove(0);
     let loss = run.metrics.iter().find(|m| m.key == "train/loss").unwrap();

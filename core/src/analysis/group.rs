@@ -59,6 +59,12 @@ pub struct GroupSeries {
     pub count: Vec<u32>,
 }
 
+/// The grouping params' values of a run.
+type GroupKey = BTreeMap<String, Option<ParamValue>>;
+
+/// A member run: id, name, and the series to align.
+type Member = (String, String, i64);
+
 impl Store {
     /// Groups runs and aligns their series; groups in order of their key.
     pub fn group(&self, req: &GroupRequest) -> Result<Vec<GroupSeries>> {
@@ -68,8 +74,7 @@ impl Store {
         let budget = if req.budget == 0 { 1000 } else { req.budget };
         let runs =
             self.runs(&RunQuery { filter: req.filter.clone(), with_metrics: true, ..Default::default() })?;
-        let mut groups: BTreeMap<String, (BTreeMap<String, Option<ParamValue>>, Vec<(String, String, i64)>)> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<String, (GroupKey, Vec<Member>)> = BTreeMap::new();
         for run in &runs {
             let Some(series) = run.metrics.iter().find(|m| {
                 m.key == req.metric
@@ -212,7 +217,7 @@ mod tests {
         let v = [1.0, 2.0, 3.0, 6.0];
         assert_eq!(band(&v, Band::MinMax), (3.0, 1.0, 6.0));
         let (m, lo, hi) = band(&v, Band::Std);
-        let sd = (((4.0 + 1.0 + 0.0 + 9.0) / 3.0) as f64).sqrt();
+        let sd = ((4.0f64 + 1.0 + 0.0 + 9.0) / 3.0).sqrt();
         assert_eq!((m, lo, hi), (3.0, 3.0 - sd, 3.0 + sd));
         let (_, lo, _) = band(&v, Band::StdErr);
         assert_eq!(lo, 3.0 - sd / 2.0);
