@@ -213,6 +213,62 @@ fn answers(store: &Store) -> Value {
         "resources": store.resource_stats().unwrap(),
         "cpu_samples": store.resource_samples(ResourceKind::Cpu, None, None).unwrap(),
         "spans": store.span_stats().unwrap(),
+        "analysis": analysis(store),
+    })
+}
+
+/// The analysis answers the CLI and the page both give: filters, sorting, chart series,
+/// smoothing, groups and comparison.
+fn analysis(store: &Store) -> Value {
+    use runstore_core::analysis::{Band, GroupRequest, SeriesRequest, Smoothing, smooth};
+    let names = |filter: &str, sort: Option<&str>| -> Vec<String> {
+        let q = RunQuery {
+            filter: Some(filter.into()),
+            sort: sort.map(String::from),
+            now_ms: Some(T0 + 3_600_000),
+            ..Default::default()
+        };
+        store.runs(&q).unwrap().into_iter().map(|r| r.name).collect()
+    };
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    let diverged = runs.iter().find(|r| r.name == "lr=0.1 seed=1").unwrap();
+    let loss = diverged.metrics.iter().find(|m| m.key == "train/loss").unwrap().series_id;
+    let mut req = SeriesRequest::new(loss);
+    req.budget = 40;
+    let downsampled = store.series_data(&req).unwrap();
+    req.from_step = Some(100);
+    req.to_step = Some(130);
+    let exact = store.series_data(&req).unwrap();
+    let healthy = runs.iter().find(|r| r.name == "lr=0.01 seed=0").unwrap();
+    let mut h = SeriesRequest::new(healthy.metrics.iter().find(|m| m.key == "train/loss").unwrap().series_id);
+    h.budget = 30;
+    let h = store.series_data(&h).unwrap();
+    let groups = store
+        .group(&GroupRequest {
+            group_by: vec!["lr".into()],
+            metric: "val/accuracy".into(),
+            budget: 25,
+            band: Band::StdErr,
+            ..Default::default()
+        })
+        .unwrap();
+    json!({
+        "filters": {
+            "lr_0.01": names("params.lr = 0.01", None),
+            "or_and": names("params.lr = 0.1 and metrics.train/loss.min < 1 or state = 'crashed'", None),
+            "nan": names("metrics.train/loss.nan_count > 0", None),
+            "not_in": names("not status in ('failed') and trial like 'lr=%'", None),
+        },
+        "sorted": names("name like '%'", Some("-metrics.val/accuracy.max")),
+        "downsampled": downsampled,
+        "exact_range": exact,
+        "smoothed": {
+            "ema": smooth(&h.x, &h.y, Smoothing::Ema { weight: 0.6 }).iter().map(|v| runstore_core::json::Float(*v)).collect::<Vec<_>>(),
+            "time_weighted": smooth(&h.x, &h.y, Smoothing::TimeWeightedEma { weight: 0.6 }).iter().map(|v| runstore_core::json::Float(*v)).collect::<Vec<_>>(),
+            "running": smooth(&h.x, &h.y, Smoothing::RunningAverage { window: 5 }).iter().map(|v| runstore_core::json::Float(*v)).collect::<Vec<_>>(),
+        },
+        "groups": groups,
+        "compare": store.compare(&["lr=0.1 seed=0", "lr=0.01 seed=0"], None).unwrap().metrics.iter().map(|m| (m.key.clone(), m.best)).collect::<Vec<_>>(),
     })
 }
 

@@ -104,8 +104,10 @@ impl Store {
                 let data = members
                     .iter()
                     .map(|m| {
+                        // Members at twice the bins' resolution (M4 keeps 4 marks in budget / 5 bins),
+                        // so that every bin of a dense series gets values.
                         let mut r = SeriesRequest::new(m.2);
-                        r.budget = budget;
+                        r.budget = budget * 10;
                         r.x_axis = XAxis::Step;
                         self.series_data(&r)
                     })

@@ -1,7 +1,8 @@
 //! Series for charts: a step range and a point budget in, at most that many points out.
 //!
-//! When the range holds no more points than the budget, the answer is the exact points.
-//! Otherwise it is built from the overview buckets written at record time: the range is
+//! When the range holds no more points than the budget, the answer is the exact points; up to
+//! eight times the budget, the raw points reduced to the budget. Otherwise it is built from
+//! the overview buckets written at record time: the range is
 //! covered by the widest whole buckets that fit (like a segment tree: a few finer buckets at
 //! the edges, raw points only for the last partial 64-step ends), and each bucket gives its
 //! first, min, max and last points. So the true min and max of the range are always in the
@@ -69,6 +70,9 @@ pub struct SeriesData {
     pub points_in_range: i64,
 }
 
+/// Ranges holding up to this many times the budget are reduced from the raw points.
+const RAW_FACTOR: i64 = 8;
+
 /// Full buckets `[first, last]` at a level, and raw step ranges, covering a step range.
 #[derive(Default)]
 struct Cover {
@@ -100,22 +104,35 @@ fn cover(a: i64, b: i64, top: usize, out: &mut Cover) {
     out.raw.push((a, b));
 }
 
-/// Cuts sorted marks to at most `budget` by splitting them into `budget / 3` consecutive
-/// groups and keeping each group's min, max and (if it has one) a NaN mark — so the extremes
-/// of the whole range, and where it diverged, survive.
-fn reduce(marks: &[(i64, i64, f64)], budget: usize) -> Vec<(i64, i64, f64)> {
-    let groups = (budget / 3).max(1);
-    let size = marks.len().div_ceil(groups);
+/// Cuts marks (sorted by step) to at most `budget`: the step range `[a, b]` is split into
+/// `budget / 5` equal bins (pixel columns), and each bin keeps its first, min, max and last
+/// marks (the M4 reduction of line charts) and one NaN mark if it has any. The extremes of the
+/// whole range, the shape of the line and where it diverged all survive.
+fn reduce(marks: &[(i64, i64, f64)], a: i64, b: i64, budget: usize) -> Vec<(i64, i64, f64)> {
+    let bins = (budget / 5).max(1) as i64;
+    let span = (b - a + 1).max(1);
     let mut out = Vec::with_capacity(budget);
-    for group in marks.chunks(size) {
+    let mut start = 0;
+    while start < marks.len() {
+        let bin = ((marks[start].0 - a) as i128 * bins as i128 / span as i128) as i64;
+        let mut end = start;
+        while end < marks.len() && ((marks[end].0 - a) as i128 * bins as i128 / span as i128) as i64 == bin {
+            end += 1;
+        }
+        let group = &marks[start..end];
         let finite = group.iter().filter(|m| !m.2.is_nan());
-        let min = finite.clone().min_by(|a, b| a.2.total_cmp(&b.2));
-        let max = finite.max_by(|a, b| a.2.total_cmp(&b.2));
-        let nan = group.iter().find(|m| m.2.is_nan());
-        let mut keep: Vec<(i64, i64, f64)> = [min, max, nan].into_iter().flatten().copied().collect();
+        let picks = [
+            group.first(),
+            finite.clone().min_by(|x, y| x.2.total_cmp(&y.2)),
+            finite.max_by(|x, y| x.2.total_cmp(&y.2)),
+            group.last(),
+            group.iter().find(|m| m.2.is_nan()),
+        ];
+        let mut keep: Vec<(i64, i64, f64)> = picks.into_iter().flatten().copied().collect();
         keep.sort_by_key(|m| m.0);
         keep.dedup_by_key(|m| m.0);
         out.extend(keep);
+        start = end;
     }
     out
 }
@@ -166,7 +183,14 @@ impl Store {
             let marks = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
             return Ok(self.assemble(req, t0, marks, true, None, in_range));
         }
-        // The finest level whose buckets in the range, four points each, fit the budget.
+        // A few times the budget: reduce the raw points, finer than any overview bucket.
+        if in_range <= RAW_FACTOR * budget as i64 {
+            let points = self.raw_points(req.series_id, &[(a, b)])?;
+            let marks: Vec<_> = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
+            return Ok(self.assemble(req, t0, reduce(&marks, a, b, budget), false, None, in_range));
+        }
+        // The finest level with at most `budget` buckets in the range: up to four marks each,
+        // which the final reduction brings to the budget (so resolution is never wasted).
         let mut level = OVERVIEW_LEVELS - 1;
         for l in 0..OVERVIEW_LEVELS {
             let w = bucket_width(l);
@@ -176,8 +200,7 @@ impl Store {
                     "SELECT count(*) FROM metric_overviews WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
                 )?
                 .query_row(params![req.series_id, l as i64, a.div_euclid(w), b.div_euclid(w)], |r| r.get(0))?;
-            // Edges add at most 2 × 7 finer buckets per level below, and 2 × 63 raw points.
-            if (n as usize + 14 * l + 32) * 4 <= budget {
+            if n as usize <= budget {
                 level = l;
                 break;
             }
@@ -198,7 +221,7 @@ impl Store {
         marks.sort_by_key(|m| m.0);
         marks.dedup_by(|x, y| x.0 == y.0 && x.2.to_bits() == y.2.to_bits());
         if marks.len() > budget {
-            marks = reduce(&marks, budget);
+            marks = reduce(&marks, a, b, budget);
         }
         Ok(self.assemble(req, t0, marks, false, Some(level), in_range))
     }
