@@ -52,6 +52,7 @@ mod id;
 pub mod json;
 pub mod merge;
 mod param;
+pub mod plot;
 pub mod read;
 mod run_status;
 pub mod schema;

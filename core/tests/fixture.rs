@@ -252,6 +252,11 @@ fn analysis(store: &Store) -> Value {
             ..Default::default()
         })
         .unwrap();
+    let mut request = runstore_core::plot::ChartRequest::new("train/loss");
+    request.smoothing = Smoothing::Ema { weight: 0.6 };
+    request.budget = 60;
+    request.log_y = true;
+    let chart = store.metric_chart(&request).unwrap();
     json!({
         "filters": {
             "lr_0.01": names("params.lr = 0.01", None),
@@ -269,6 +274,8 @@ fn analysis(store: &Store) -> Value {
         },
         "groups": groups,
         "compare": store.compare(&["lr=0.1 seed=0", "lr=0.01 seed=0"], None).unwrap().metrics.iter().map(|m| (m.key.clone(), m.best)).collect::<Vec<_>>(),
+        "chart": chart,
+        "svg": runstore_core::plot::render_svg(&chart, 640, 400).unwrap(),
     })
 }
 

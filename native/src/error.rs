@@ -26,6 +26,10 @@ pub enum Error {
     #[error("the writer did not answer within {0:?}; the disk may be full or the file locked")]
     Timeout(std::time::Duration),
 
+    /// Drawing or encoding a chart failed.
+    #[error("chart: {0}")]
+    Chart(String),
+
     /// The writer reported errors while writing earlier events (see the message).
     #[error("earlier writes failed: {0}")]
     WriteFailed(String),

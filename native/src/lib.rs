@@ -40,6 +40,7 @@ mod experiment;
 pub mod hash;
 mod monitor;
 mod options;
+pub mod png;
 mod recorder;
 mod run;
 mod snapshot;

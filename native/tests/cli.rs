@@ -162,3 +162,49 @@ fn compare_shows_differing_params_and_the_best_run() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("run not found: no such run"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn plot_writes_png_and_svg_and_explains_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let png = dir.path().join("loss.png");
+    let out =
+        runstore(&["plot", &db, "--metric", "train/loss", "--smooth", "0.6", "-o", png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(bytes.len() > 10_000, "a real image, {} bytes", bytes.len());
+
+    let svg = dir.path().join("groups.svg");
+    let out = runstore(&[
+        "plot",
+        &db,
+        "--metric",
+        "val/loss",
+        "--group-by",
+        "lr",
+        "--log-y",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains(">val/loss</text>") && svg.contains("lr=0.1 (3 runs)") && svg.contains("<polygon"),
+        "title, legend, bands"
+    );
+
+    let cpu = dir.path().join("cpu.svg");
+    assert!(runstore(&["plot", &db, "--resource", "cpu", "-o", cpu.to_str().unwrap()]).status.success());
+
+    let bad = |args: &[&str], expect: &str| {
+        let out = runstore(args);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(expect), "{args:?}: {}", text(&out.stderr));
+    };
+    bad(&["plot", &db, "--metric", "train/loss", "-o", "x.jpg"], "must end in .png or .svg");
+    bad(&["plot", &db, "--metric", "nope", "-o", "x.svg"], "has the metric `nope`");
+    bad(&["plot", &db, "--metric", "train/loss", "--smooth", "1.5", "-o", "x.svg"], "weights are in [0, 1)");
+    bad(&["plot", &db, "--metric", "train/loss", "--smooth", "gauss:2", "-o", "x.svg"], "unknown kind");
+}

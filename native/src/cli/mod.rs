@@ -5,6 +5,7 @@ mod demo;
 mod format;
 mod info;
 mod merge;
+mod plot;
 mod runs;
 mod snapshot;
 
@@ -48,6 +49,11 @@ enum Command {
         after_help = "Examples:\n  runstore merge node1.db node2.db -o all.db\n  runstore merge jobs/*.db -o all.db   (all.db may exist: what it lacks is added)\n\nRuns keep their ids; a run already in the output is not copied again, so merging a file\ntwice adds nothing. Experiments, trials and models with the same name unify; a model version\nwhose number is taken gets the next free one (aliases follow the version)."
     )]
     Merge(merge::MergeArgs),
+    /// Draw a metric across runs (or resource usage) as a PNG or SVG chart.
+    #[command(
+        after_help = "Examples:\n  runstore plot demo.db --metric val/loss -o val-loss.png\n  runstore plot demo.db --metric train/loss --group-by lr --smooth 0.6 --log-y -o loss.svg\n  runstore plot demo.db --metric val/accuracy --filter 'params.lr = 0.1' --x relative -o acc.png\n  runstore plot demo.db --resource cpu -o cpu.png"
+    )]
+    Plot(plot::PlotArgs),
 }
 
 /// Output format of commands that print data.
@@ -72,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 
