@@ -208,3 +208,32 @@ fn plot_writes_png_and_svg_and_explains_mistakes() {
     bad(&["plot", &db, "--metric", "train/loss", "--smooth", "1.5", "-o", "x.svg"], "weights are in [0, 1)");
     bad(&["plot", &db, "--metric", "train/loss", "--smooth", "gauss:2", "-o", "x.svg"], "unknown kind");
 }
+
+#[test]
+fn summary_gives_the_collectors_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let out = runstore(&["summary", &db, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let loss = doc["metrics"].as_array().unwrap().iter().find(|m| m["key"] == "train/loss").unwrap();
+    assert_eq!((loss["runs"].as_i64(), loss["runs_ending_nan"].as_i64()), (Some(11), Some(1)));
+    let round0 = doc["span_rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "data_generation" && r["round"] == 0)
+        .unwrap();
+    assert_eq!(round0["count"], 11);
+    assert_eq!(round0["samples"].as_f64(), Some(11.0 * 20.0 * 64.0));
+    assert!(
+        doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "cpu" && r["name"] == "system_total")
+    );
+    let out = runstore(&["summary", &db]);
+    let table = text(&out.stdout);
+    assert!(table.contains("Performance by round") && table.contains("Resource usage"), "{table}");
+}

@@ -4,10 +4,12 @@
 
 mod compare;
 mod group;
+mod overview;
 mod series;
 mod smoothing;
 
 pub use compare::{Comparison, Direction, MetricRow};
 pub use group::{Band, GroupRequest, GroupSeries};
+pub use overview::{MetricOverview, SpanRound};
 pub use series::{SeriesData, SeriesRequest, XAxis};
 pub use smoothing::{Smoothing, smooth};

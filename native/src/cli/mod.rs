@@ -8,6 +8,7 @@ mod merge;
 mod plot;
 mod runs;
 mod snapshot;
+mod summary;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -54,6 +55,10 @@ enum Command {
         after_help = "Examples:\n  runstore plot demo.db --metric val/loss -o val-loss.png\n  runstore plot demo.db --metric train/loss --group-by lr --smooth 0.6 --log-y -o loss.svg\n  runstore plot demo.db --metric val/accuracy --filter 'params.lr = 0.1' --x relative -o acc.png\n  runstore plot demo.db --resource cpu -o cpu.png"
     )]
     Plot(plot::PlotArgs),
+    /// Analyse a file: counts, time span, size, metrics overview, resource usage, timed
+    /// operations and performance by round.
+    #[command(after_help = "Examples:\n  runstore summary demo.db\n  runstore summary demo.db --format json")]
+    Summary(summary::SummaryArgs),
 }
 
 /// Output format of commands that print data.
@@ -79,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Summary(args) => summary::run(args),
     }
 }
 
