@@ -47,6 +47,7 @@ pub mod chunk;
 mod context;
 mod error;
 pub mod event;
+pub mod export;
 pub mod filter;
 mod id;
 pub mod json;

@@ -30,6 +30,10 @@ pub enum Error {
     #[error("chart: {0}")]
     Chart(String),
 
+    /// Building or writing a DataFrame failed.
+    #[error("dataframe: {0}")]
+    DataFrame(String),
+
     /// The writer reported errors while writing earlier events (see the message).
     #[error("earlier writes failed: {0}")]
     WriteFailed(String),

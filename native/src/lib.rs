@@ -34,6 +34,8 @@
 mod artifact;
 pub mod capture;
 mod clock;
+#[cfg(feature = "dataframe")]
+pub mod dataframe;
 pub mod demo;
 mod error;
 mod experiment;
@@ -55,5 +57,5 @@ pub use options::{RecorderOptions, WhenFull};
 pub use recorder::{NewModelVersion, Recorder, RecorderGuard};
 pub use run::{Run, Series, SpanTimer};
 pub use runstore_core::event::{CodeRecord, EnvironmentRecord, ResourceKind};
-pub use runstore_core::{Context, Id, ParamValue, Point, RunQuery, RunState, RunStatus, Store};
+pub use runstore_core::{Context, Id, ParamValue, Point, RunInfo, RunQuery, RunState, RunStatus, Store};
 pub use snapshot::snapshot;

@@ -70,3 +70,17 @@ fn a_diverged_run_shows_its_nan_in_the_chart_series() {
     let smoothed = smooth(&data.x, &data.y, Smoothing::Ema { weight: 0.6 });
     assert_eq!(smoothed.len(), data.y.len());
 }
+
+#[test]
+fn the_epoch_axis_counts_fractional_epochs() {
+    let (_dir, store) = demo();
+    let run =
+        store.runs(&RunQuery { with_metrics: true, limit: Some(1), ..Default::default() }).unwrap().remove(0);
+    let loss = run.metrics.iter().find(|m| m.key == "train/loss").unwrap();
+    let mut req = SeriesRequest::new(loss.series_id);
+    req.x_axis = runstore_core::analysis::XAxis::Epoch;
+    let data = store.series_data(&req).unwrap();
+    assert!(data.x.windows(2).all(|w| w[0] <= w[1]), "epochs grow");
+    assert!(data.x[0] >= 0.0 && *data.x.last().unwrap() <= 4.0, "{:?}", (data.x[0], data.x.last()));
+    assert!(*data.x.last().unwrap() > 3.0, "the last points are in the fourth epoch");
+}

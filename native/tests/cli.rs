@@ -237,3 +237,61 @@ fn summary_gives_the_collectors_analysis() {
     let table = text(&out.stdout);
     assert!(table.contains("Performance by round") && table.contains("Resource usage"), "{table}");
 }
+
+#[test]
+fn export_writes_csv_json_and_parquet_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let store = Store::open_read_only(&db).unwrap();
+    let stats = store.stats().unwrap();
+
+    let csv_dir = dir.path().join("csv");
+    let out = runstore(&["export", &db, "--format", "csv", "-o", csv_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let points = std::fs::read_to_string(csv_dir.join("points.csv")).unwrap();
+    assert_eq!(points.lines().count() as i64, stats.points + 1, "a header and one line per point");
+    assert_eq!(
+        points.lines().filter(|l| l.ends_with(",NaN")).count() as i64,
+        stats.nan_points,
+        "NaN is kept"
+    );
+    let runs_csv = std::fs::read_to_string(csv_dir.join("runs.csv")).unwrap();
+    assert!(runs_csv.lines().next().unwrap().contains("params.lr"));
+    assert_eq!(runs_csv.lines().count() as i64, stats.runs + 1);
+    assert_eq!(
+        std::fs::read_to_string(csv_dir.join("summaries.csv")).unwrap().lines().count() as i64,
+        stats.series + 1
+    );
+
+    let json = dir.path().join("points.json");
+    let out = runstore(&[
+        "export",
+        &db,
+        "--format",
+        "json",
+        "--table",
+        "points",
+        "--filter",
+        "name like '%diverges%'",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(rows.iter().all(|r| r["run"].as_str().unwrap().contains("diverges")));
+    assert!(rows.iter().any(|r| r["value"] == "NaN"));
+
+    let pq = dir.path().join("pq");
+    let out = runstore(&["export", &db, "--format", "parquet", "-o", pq.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(pq.join("points.parquet")).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    use runstore::dataframe::polars::prelude::*;
+    let df = ParquetReader::new(std::fs::File::open(pq.join("points.parquet")).unwrap()).finish().unwrap();
+    assert_eq!(df.height() as i64, stats.points);
+    let values = df.column("value").unwrap().f64().unwrap();
+    let nan = values.downcast_iter().flat_map(|a| a.values().iter().copied()).filter(|v| v.is_nan()).count();
+    assert_eq!(nan as i64, stats.nan_points);
+    let runs = ParquetReader::new(std::fs::File::open(pq.join("runs.parquet")).unwrap()).finish().unwrap();
+    assert_eq!(runs.column("params.lr").unwrap().dtype(), &DataType::Float64);
+}

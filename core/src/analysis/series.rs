@@ -26,6 +26,9 @@ pub enum XAxis {
     WallTime,
     /// Milliseconds since the series' first point.
     Relative,
+    /// Fractional epoch: `e + f` where `f` is how far into epoch `e` the point was logged
+    /// (from the run's recorded epoch start times).
+    Epoch,
 }
 
 /// Which part of a series to read and how many points at most.
@@ -68,6 +71,50 @@ pub struct SeriesData {
     pub level: Option<usize>,
     /// How many points the range holds.
     pub points_in_range: i64,
+}
+
+/// (step, fractional epoch) of points that all carry an epoch: `e + i / n` for the i-th of
+/// the n points of epoch e. `None` when some point has no epoch.
+fn epochs_by_step(points: &[Point]) -> Option<Vec<(i64, f64)>> {
+    if points.is_empty() || points.iter().any(|p| p.epoch.is_none()) {
+        return None;
+    }
+    let mut counts: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for p in points {
+        *counts.entry(p.epoch.expect("checked")).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    let table = points
+        .iter()
+        .map(|p| {
+            let e = p.epoch.expect("checked");
+            let i = seen.entry(e).or_default();
+            let x = f64::from(e) + *i as f64 / counts[&e] as f64;
+            *i += 1;
+            (p.step, x)
+        })
+        .collect();
+    Some(table)
+}
+
+/// `e + fraction` of the epoch whose span holds `ms` (clamped to the first and last epochs).
+fn fractional_epoch(epochs: &[(i64, i64, i64)], ms: i64) -> f64 {
+    let i = epochs.partition_point(|e| e.1 <= ms).saturating_sub(1);
+    let (idx, start, end) = epochs[i];
+    let span = (end - start).max(1) as f64;
+    idx as f64 + ((ms - start) as f64 / span).clamp(0.0, 1.0)
+}
+
+/// The points chosen for an answer, before their x values are computed.
+struct Answer<'a> {
+    /// (step, time ms, value), by step.
+    marks: Vec<(i64, i64, f64)>,
+    /// The raw points the marks were taken from, when they were.
+    raw: Option<&'a [Point]>,
+    /// Whether the marks are every point of the range.
+    exact: bool,
+    /// The overview level used.
+    level: Option<usize>,
 }
 
 /// Ranges holding up to this many times the budget are reduced from the raw points.
@@ -157,12 +204,22 @@ impl Store {
             })?;
         let t0 = first_ms.unwrap_or(0);
         let (Some(s0), Some(s1)) = (first_step, last_step) else {
-            return Ok(self.assemble(req, t0, Vec::new(), true, None, 0));
+            return self.assemble(
+                req,
+                t0,
+                Answer { marks: Vec::new(), raw: None, exact: true, level: None },
+                0,
+            );
         };
         let a = req.from_step.unwrap_or(s0).max(s0);
         let b = req.to_step.unwrap_or(s1).min(s1);
         if a > b {
-            return Ok(self.assemble(req, t0, Vec::new(), true, None, 0));
+            return self.assemble(
+                req,
+                t0,
+                Answer { marks: Vec::new(), raw: None, exact: true, level: None },
+                0,
+            );
         }
         // Exactly how many points the range holds, from the overviews (and raw ends).
         let mut full = Cover::default();
@@ -181,13 +238,24 @@ impl Store {
         if in_range <= budget as i64 || count <= budget as i64 {
             let points = self.raw_points(req.series_id, &[(a, b)])?;
             let marks = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
-            return Ok(self.assemble(req, t0, marks, true, None, in_range));
+            return self.assemble(
+                req,
+                t0,
+                Answer { marks, raw: Some(&points), exact: true, level: None },
+                in_range,
+            );
         }
         // A few times the budget: reduce the raw points, finer than any overview bucket.
         if in_range <= RAW_FACTOR * budget as i64 {
             let points = self.raw_points(req.series_id, &[(a, b)])?;
             let marks: Vec<_> = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
-            return Ok(self.assemble(req, t0, reduce(&marks, a, b, budget), false, None, in_range));
+            let marks = reduce(&marks, a, b, budget);
+            return self.assemble(
+                req,
+                t0,
+                Answer { marks, raw: Some(&points), exact: false, level: None },
+                in_range,
+            );
         }
         // The finest level with at most `budget` buckets in the range: up to four marks each,
         // which the final reduction brings to the budget (so resolution is never wasted).
@@ -223,27 +291,38 @@ impl Store {
         if marks.len() > budget {
             marks = reduce(&marks, a, b, budget);
         }
-        Ok(self.assemble(req, t0, marks, false, Some(level), in_range))
+        self.assemble(req, t0, Answer { marks, raw: None, exact: false, level: Some(level) }, in_range)
     }
 
     fn assemble(
         &self,
         req: &SeriesRequest,
         t0: i64,
-        marks: Vec<(i64, i64, f64)>,
-        exact: bool,
-        level: Option<usize>,
+        answer: Answer<'_>,
         in_range: i64,
-    ) -> SeriesData {
+    ) -> Result<SeriesData> {
+        let Answer { marks, raw, exact, level } = answer;
+        // Fractional epochs: from the points' own epochs when the marks are raw points, else
+        // from the run's epoch start times.
+        let by_step = raw.filter(|_| req.x_axis == XAxis::Epoch).and_then(epochs_by_step);
+        let epochs = if req.x_axis == XAxis::Epoch && by_step.is_none() {
+            self.epoch_starts(req.series_id)?
+        } else {
+            Vec::new()
+        };
         let x = marks
             .iter()
             .map(|&(step, ms, _)| match req.x_axis {
                 XAxis::Step => step as f64,
                 XAxis::WallTime => ms as f64,
                 XAxis::Relative => (ms - t0) as f64,
+                XAxis::Epoch => match &by_step {
+                    Some(table) => table[table.partition_point(|(s, _)| *s < step).min(table.len() - 1)].1,
+                    None => fractional_epoch(&epochs, ms),
+                },
             })
             .collect();
-        SeriesData {
+        Ok(SeriesData {
             series_id: req.series_id,
             x,
             y: marks.iter().map(|m| m.2).collect(),
@@ -251,7 +330,26 @@ impl Store {
             exact,
             level,
             points_in_range: in_range,
+        })
+    }
+
+    /// (epoch, start ms, end ms) of the run a series belongs to, in epoch order; the end is the
+    /// next epoch's start, the recorded end, or the series' last point.
+    fn epoch_starts(&self, series_id: i64) -> Result<Vec<(i64, i64, i64)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT e.idx, e.started_ms, coalesce(e.ended_ms, s.last_ms, e.started_ms)
+             FROM metric_series s JOIN epochs e ON e.run_id = s.run_id WHERE s.id = ?1 ORDER BY e.idx",
+        )?;
+        let mut epochs: Vec<(i64, i64, i64)> = stmt
+            .query_map([series_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for i in 0..epochs.len().saturating_sub(1) {
+            epochs[i].2 = epochs[i + 1].1;
         }
+        if epochs.is_empty() {
+            return Err(Error::invalid("x axis", "the run recorded no epochs; use the step or time axis"));
+        }
+        Ok(epochs)
     }
 
     /// Points of the series whose steps fall in any of `ranges`, by step.

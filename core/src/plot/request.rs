@@ -56,6 +56,7 @@ impl Store {
             XAxis::Step => ("step".to_string(), XFormat::Number),
             XAxis::Relative => ("time since the run's first point (s)".to_string(), XFormat::Seconds),
             XAxis::WallTime => ("time (UTC)".to_string(), XFormat::Clock),
+            XAxis::Epoch => ("epoch".to_string(), XFormat::Number),
         };
         let mut chart = Chart {
             title: req.title.clone().unwrap_or_else(|| req.metric.clone()),

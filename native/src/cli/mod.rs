@@ -2,6 +2,7 @@
 
 mod compare;
 mod demo;
+mod export;
 mod format;
 mod info;
 mod merge;
@@ -59,6 +60,11 @@ enum Command {
     /// operations and performance by round.
     #[command(after_help = "Examples:\n  runstore summary demo.db\n  runstore summary demo.db --format json")]
     Summary(summary::SummaryArgs),
+    /// Export runs, metric summaries and points as CSV, JSON or Parquet.
+    #[command(
+        after_help = "Examples:\n  runstore export demo.db --format parquet -o demo-tables/      (runs, summaries, points)\n  runstore export demo.db --format csv --table points --filter 'params.lr = 0.1' -o points.csv\n  python -c \"import pandas as pd; print(pd.read_parquet('demo-tables/points.parquet'))\""
+    )]
+    Export(export::ExportArgs),
 }
 
 /// Output format of commands that print data.
@@ -85,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Summary(args) => summary::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
 

@@ -19,6 +19,8 @@ pub enum X {
     Relative,
     /// Wall-clock time (UTC).
     Time,
+    /// Fractional epochs.
+    Epoch,
 }
 
 /// Bands of grouped charts.
@@ -130,6 +132,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
                 X::Step => XAxis::Step,
                 X::Relative => XAxis::Relative,
                 X::Time => XAxis::WallTime,
+                X::Epoch => XAxis::Epoch,
             };
             req.log_y = args.log_y;
             req.budget = args.budget;

@@ -78,16 +78,7 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
         .extend(metrics.iter().map(|(k, agg)| if agg == "last" { k.clone() } else { format!("{k}.{agg}") }));
     let rows: Vec<Vec<String>> = runs.iter().map(|r| row(r, &params, &metrics, csv)).collect();
     if csv {
-        let mut out = String::new();
-        let mut head = vec!["id".to_string()];
-        head.extend(header.iter().map(|h| h.to_lowercase()));
-        out.push_str(&csv_record(&head));
-        for (r, cells) in runs.iter().zip(&rows) {
-            let mut record = vec![r.id.clone()];
-            record.extend(cells.iter().cloned());
-            out.push_str(&csv_record(&record));
-        }
-        print!("{out}");
+        print!("{}", self::csv(&runs, &params, &metrics));
         return Ok(());
     }
     if runs.is_empty() {
@@ -97,6 +88,22 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     print!("{}", fit_table(&header, &rows, terminal_width()));
     Ok(())
+}
+
+/// The runs as CSV: id, attributes, the given params and metric (key, aggregate) columns.
+pub fn csv(runs: &[RunInfo], params: &[String], metrics: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut head: Vec<String> =
+        ["id", "run", "experiment", "trial", "state", "duration"].map(String::from).to_vec();
+    head.extend(params.iter().map(|p| format!("params.{p}")));
+    head.extend(metrics.iter().map(|(k, agg)| if agg == "last" { k.clone() } else { format!("{k}.{agg}") }));
+    out.push_str(&csv_record(&head));
+    for r in runs {
+        let mut record = vec![r.id.clone()];
+        record.extend(row(r, params, metrics, true));
+        out.push_str(&csv_record(&record));
+    }
+    out
 }
 
 /// `val/loss.min` → (`val/loss`, `min`); a key without a known aggregate keeps `last`.
