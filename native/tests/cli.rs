@@ -195,6 +195,23 @@ fn plot_writes_png_and_svg_and_explains_mistakes() {
         "title, legend, bands"
     );
 
+    let diverged = dir.path().join("diverged.svg");
+    let out = runstore(&[
+        "plot",
+        &db,
+        "--metric",
+        "train/loss",
+        "--filter",
+        "name like '%diverges%'",
+        "-o",
+        diverged.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(&diverged).unwrap().contains(">NaN →</text>"),
+        "the divergence is marked"
+    );
+
     let cpu = dir.path().join("cpu.svg");
     assert!(runstore(&["plot", &db, "--resource", "cpu", "-o", cpu.to_str().unwrap()]).status.success());
 

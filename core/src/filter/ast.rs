@@ -18,6 +18,19 @@ pub enum Aggregate {
 }
 
 impl Aggregate {
+    /// Parses `last`, `min`, `max`, `mean`, `count`, `nan_count`, and `best` — the min of a
+    /// metric that is minimised (losses) or the max of one that is maximised (accuracies), by
+    /// [`crate::analysis::Direction::guess`] on `key`.
+    pub fn for_key(name: &str, key: &str) -> Option<Aggregate> {
+        if name.eq_ignore_ascii_case("best") {
+            return Some(match crate::analysis::Direction::guess(key) {
+                crate::analysis::Direction::Minimize => Aggregate::Min,
+                crate::analysis::Direction::Maximize => Aggregate::Max,
+            });
+        }
+        Aggregate::from_name(name)
+    }
+
     /// Parses `last`, `min`, `max`, `mean`, `count`, `nan_count`.
     pub fn from_name(name: &str) -> Option<Aggregate> {
         Some(match name.to_ascii_lowercase().as_str() {

@@ -6,8 +6,9 @@
 //! name like "lr=0.1%" and metrics.`acc.top1`.max >= 0.9
 //! ```
 //!
-//! - Fields: `params.NAME`, `tags.NAME`, `metrics.KEY[.last|.min|.max|.mean|.count|.nan_count]`
-//!   (`.last` by default; quote keys holding dots with backticks), and the run attributes
+//! - Fields: `params.NAME`, `tags.NAME`,
+//!   `metrics.KEY[.last|.min|.max|.mean|.count|.nan_count|.best]` (`.last` by default; `.best` is
+//!   the min of losses and the max of accuracies, scores and rewards; quote keys holding dots with backticks), and the run attributes
 //!   `id`, `name`, `status`, `state` (with `crashed`), `experiment`, `trial`, `host`, `start`,
 //!   `end` (Unix ms or `"2026-11-23 18:00"`, UTC) and `duration` (seconds, or `90s`, `5m`, `2h`).
 //! - Operators: `= != < <= > >=`, `in (...)`, `not in (...)`, `like`, `not like`, `is null`,

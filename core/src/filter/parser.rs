@@ -197,10 +197,9 @@ impl<'a> Parser<'a> {
             "tags" | "tag" if parts.len() > 1 => Ok(Field::Tag(rest())),
             "metrics" | "metric" if parts.len() > 1 => {
                 let last = parts.last().expect("non-empty");
-                match Aggregate::from_name(last) {
-                    Some(agg) if parts.len() > 2 => {
-                        Ok(Field::Metric(parts[1..parts.len() - 1].join("."), agg))
-                    }
+                let key = parts[1..parts.len() - 1].join(".");
+                match Aggregate::for_key(last, &key) {
+                    Some(agg) if parts.len() > 2 => Ok(Field::Metric(key, agg)),
                     _ => Ok(Field::Metric(rest(), Aggregate::Last)),
                 }
             }

@@ -102,6 +102,7 @@ fn filters_select_the_right_runs() {
     assert_eq!(names(&s, "metrics.val/loss.nan_count > 0"), ["c"]);
     assert_eq!(names(&s, "metrics.val/loss.mean > 0.6"), ["b", "c"]);
     assert_eq!(names(&s, "metrics.val/loss.count >= 3"), ["a"]);
+    assert_eq!(names(&s, "metrics.val/loss.best < 0.3"), ["a"], "best of a loss is its min");
     assert_eq!(names(&s, "params.lr is null"), ["d"]);
     assert_eq!(names(&s, "tags.model is not null and tags.model != 'vit'"), ["a", "c"]);
     assert_eq!(names(&s, "duration > 5s"), ["b"]);

@@ -25,7 +25,7 @@ pub struct RunsArgs {
     /// Only runs of this experiment.
     #[arg(long, short)]
     experiment: Option<String>,
-    /// Metric columns as KEY or KEY.AGG (last, min, max, mean, count); repeatable.
+    /// Metric columns as KEY or KEY.AGG (last, min, max, mean, count, best); repeatable.
     /// Default: the last value of every metric.
     #[arg(long, short)]
     metric: Vec<String>,
@@ -109,7 +109,7 @@ pub fn csv(runs: &[RunInfo], params: &[String], metrics: &[(String, String)]) ->
 /// `val/loss.min` → (`val/loss`, `min`); a key without a known aggregate keeps `last`.
 fn split_metric(spec: &str) -> (String, String) {
     match spec.rsplit_once('.') {
-        Some((key, agg)) if ["last", "min", "max", "mean", "count", "nan_count"].contains(&agg) => {
+        Some((key, agg)) if ["last", "min", "max", "mean", "count", "nan_count", "best"].contains(&agg) => {
             (key.into(), agg.into())
         }
         _ => (spec.into(), "last".into()),
@@ -118,6 +118,10 @@ fn split_metric(spec: &str) -> (String, String) {
 
 fn pick(m: &SeriesSummary, agg: &str) -> Option<f64> {
     match agg {
+        "best" => match runstore_core::analysis::Direction::guess(&m.key) {
+            runstore_core::analysis::Direction::Minimize => m.min,
+            runstore_core::analysis::Direction::Maximize => m.max,
+        },
         "min" => m.min,
         "max" => m.max,
         "mean" => m.mean,
