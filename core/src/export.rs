@@ -1,8 +1,8 @@
 //! Tabular exports: every point of the selected runs, streamed a chunk at a time.
 
-use crate::chunk::{self, Point};
+use crate::chunk::Point;
 use crate::read::RunInfo;
-use crate::{Error, Result, Store};
+use crate::{Result, Store};
 
 /// One point with the names of its run and series.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,19 +48,7 @@ impl Store {
                 .query_map([&run.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<Result<_, _>>()?;
             for (id, key, context, label) in &series {
-                let mut points: Vec<Point> = Vec::new();
-                let mut chunks = self.conn().prepare_cached(
-                    "SELECT data FROM metric_chunks WHERE series_id = ?1 ORDER BY first_step, id",
-                )?;
-                let mut rows = chunks.query([id])?;
-                while let Some(row) = rows.next()? {
-                    let data = row
-                        .get_ref(0)?
-                        .as_blob()
-                        .map_err(|e| Error::Corrupt { table: "metric_chunks", why: e.to_string() })?;
-                    chunk::decode_into(data, &mut points)?;
-                }
-                points.sort_by_key(|p| p.step);
+                let points = self.series_points(*id)?;
                 for point in points {
                     f(&PointRow {
                         run_id: &run.id,

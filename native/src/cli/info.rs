@@ -170,18 +170,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
 
     if !spans.is_empty() {
         out.push_str("\nSpans\n");
-        let rows: Vec<Vec<String>> = spans
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.count.to_string(),
-                    format!("{:.2} ms", s.mean_ms),
-                    format!("{:.2} ms", s.max_ms),
-                ]
-            })
-            .collect();
-        out.push_str(&table(&["NAME", "COUNT", "MEAN", "MAX"], &rows, 32));
+        out.push_str(&super::summary::span_table(&spans, super::format::terminal_width()));
     }
     print!("{out}");
     Ok(())

@@ -85,19 +85,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
     }
     if !spans.is_empty() {
         println!("\nTimed operations");
-        let rows: Vec<Vec<String>> = spans
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.count.to_string(),
-                    format!("{:.2} ms", s.mean_ms),
-                    format!("{:.2} ms", s.max_ms),
-                    format!("{:.1} ms", s.total_ms),
-                ]
-            })
-            .collect();
-        print!("{}", fit_table(&["NAME", "COUNT", "MEAN", "MAX", "TOTAL"], &rows, width));
+        print!("{}", span_table(&spans, width));
     }
     let by_round: Vec<_> = rounds.iter().filter(|r| r.round.is_some()).collect();
     if !by_round.is_empty() {
@@ -121,4 +109,21 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Spans by name: count, mean, max and total duration.
+pub fn span_table(spans: &[runstore_core::read::SpanStats], width: usize) -> String {
+    let rows: Vec<Vec<String>> = spans
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.count.to_string(),
+                format!("{:.2} ms", s.mean_ms),
+                format!("{:.2} ms", s.max_ms),
+                format!("{:.1} ms", s.total_ms),
+            ]
+        })
+        .collect();
+    fit_table(&["NAME", "COUNT", "MEAN", "MAX", "TOTAL"], &rows, width)
 }
