@@ -9,10 +9,15 @@
 //! await init();
 //! const bytes = new Uint8Array(await file.arrayBuffer());
 //! const store = RunStore.open(bytes);         // throws an Error for bad files
-//! console.log(store.stats().runs, store.runs(Date.now()));
+//! console.log(store.stats().runs);
+//! const runs = store.runs("params.lr = 0.01 and metrics.val/loss.min < 0.3", "-metrics.val/accuracy.max", Date.now());
+//! const loss = store.series(runs[0].metrics[0].series_id, { budget: 1000, smoothing: { kind: "ema", weight: 0.6 } });
+//! // loss.x, loss.y, loss.smoothed: Float64Array
+//! document.body.innerHTML = store.chartSvg({ metric: "val/loss", groupBy: ["lr"], logY: true });
 //! ```
 
 mod convert;
+mod options;
 mod store;
 
 pub use store::RunStore;

@@ -1,9 +1,13 @@
 //! `RunStore`: a runstore file opened from bytes.
 
+use runstore_core::analysis::{Band, GroupRequest, SeriesRequest, Smoothing, XAxis, smooth};
+use runstore_core::event::{ArtifactOwner, ResourceKind};
+use runstore_core::plot::{ChartRequest, render_svg};
 use runstore_core::{RunQuery, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{js_error, to_js};
+use crate::convert::{from_js, js_error, series_to_js, to_js};
+use crate::options::{ChartOptions, SeriesOptions};
 
 /// A runstore file opened from its bytes, read-only: the user's file is never modified.
 #[wasm_bindgen]
@@ -35,11 +39,118 @@ impl RunStore {
         to_js(&self.store.experiments().map_err(js_error)?)
     }
 
-    /// All runs with params, tags and metric summaries; `now_ms` (e.g. `Date.now()`) lets
-    /// runs whose process died show as `crashed`.
-    pub fn runs(&self, now_ms: Option<f64>) -> Result<JsValue, JsError> {
-        let query = RunQuery { now_ms: now_ms.map(|t| t as i64), with_metrics: true, ..Default::default() };
+    /// Runs with params, tags and metric summaries, matching `filter` (the filter language;
+    /// all when empty) in the order of `sort` (e.g. `-metrics.val/accuracy.max`). `now_ms`
+    /// (e.g. `Date.now()`) lets runs whose process died show as `crashed`. A bad filter throws an
+    /// `Error` whose message points at the column.
+    pub fn runs(
+        &self,
+        filter: Option<String>,
+        sort: Option<String>,
+        now_ms: Option<f64>,
+    ) -> Result<JsValue, JsError> {
+        let query = RunQuery {
+            filter,
+            sort,
+            now_ms: now_ms.map(|t| t as i64),
+            with_metrics: true,
+            ..Default::default()
+        };
         to_js(&self.store.runs(&query).map_err(js_error)?)
+    }
+
+    /// Points of a series for a chart; see `SeriesOptions` (range, budget, x axis, smoothing).
+    /// Numeric columns are `Float64Array`s.
+    pub fn series(&self, series_id: f64, options: JsValue) -> Result<JsValue, JsError> {
+        let o: SeriesOptions = from_js(options)?;
+        let request = SeriesRequest {
+            series_id: series_id as i64,
+            from_step: o.from_step.map(|s| s as i64),
+            to_step: o.to_step.map(|s| s as i64),
+            budget: o.budget.unwrap_or(2000),
+            x_axis: o.x_axis.unwrap_or(XAxis::Step),
+        };
+        let data = self.store.series_data(&request).map_err(js_error)?;
+        let smoothed = o.smoothing.filter(|s| *s != Smoothing::None).map(|s| smooth(&data.x, &data.y, s));
+        series_to_js(&data, smoothed)
+    }
+
+    /// Runs side by side: differing and equal params, summaries, best run per metric.
+    pub fn compare(&self, runs: Vec<String>, now_ms: Option<f64>) -> Result<JsValue, JsError> {
+        let names: Vec<&str> = runs.iter().map(String::as_str).collect();
+        to_js(&self.store.compare(&names, now_ms.map(|t| t as i64)).map_err(js_error)?)
+    }
+
+    /// Runs grouped by params (`options.groupBy`) into mean and band series of `options.metric`.
+    pub fn groups(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let o: ChartOptions = from_js(options)?;
+        let request = GroupRequest {
+            filter: o.filter,
+            group_by: o.group_by,
+            metric: o.metric,
+            context: None,
+            budget: o.budget.unwrap_or(1000),
+            band: o.band.unwrap_or(Band::Std),
+        };
+        to_js(&self.store.group(&request).map_err(js_error)?)
+    }
+
+    /// A chart as an SVG document, drawn by the same code as `runstore plot`.
+    #[wasm_bindgen(js_name = chartSvg)]
+    pub fn chart_svg(&self, options: JsValue) -> Result<String, JsError> {
+        let o: ChartOptions = from_js(options)?;
+        let mut request = ChartRequest::new(&o.metric);
+        request.runs = o.runs;
+        request.filter = o.filter;
+        request.group_by = o.group_by;
+        request.band = o.band.unwrap_or(Band::Std);
+        request.smoothing = o.smoothing.unwrap_or(Smoothing::None);
+        request.x_axis = o.x_axis.unwrap_or(XAxis::Step);
+        request.log_y = o.log_y;
+        request.budget = o.budget.unwrap_or(1000);
+        request.title = o.title;
+        let chart = self.store.metric_chart(&request).map_err(js_error)?;
+        render_svg(&chart, o.width.unwrap_or(800), o.height.unwrap_or(480)).map_err(js_error)
+    }
+
+    /// Where a run's results came from: datasets, code, environment, epochs, and its
+    /// artifacts at run, epoch and batch level.
+    pub fn provenance(&self, run_id: String) -> Result<JsValue, JsError> {
+        let s = &self.store;
+        let doc = serde_json::json!({
+            "datasets": s.datasets(&run_id).map_err(js_error)?,
+            "code": s.code(&run_id).map_err(js_error)?,
+            "environment": s.environment(&run_id).map_err(js_error)?,
+            "epochs": s.epochs(&run_id).map_err(js_error)?,
+            "artifacts": s.run_artifacts(&run_id).map_err(js_error)?,
+        });
+        to_js(&doc)
+    }
+
+    /// Artifacts attached to an experiment (by id).
+    #[wasm_bindgen(js_name = experimentArtifacts)]
+    pub fn experiment_artifacts(&self, experiment_id: String) -> Result<JsValue, JsError> {
+        let id = experiment_id.parse().map_err(js_error)?;
+        to_js(&self.store.artifacts(&ArtifactOwner::Experiment(id)).map_err(js_error)?)
+    }
+
+    /// Resource samples of one kind (`cpu`, `ram`, `gpu`, `disk`, `net`) and their averages.
+    pub fn resources(&self, kind: String) -> Result<JsValue, JsError> {
+        let kind: ResourceKind = kind.parse().map_err(js_error)?;
+        let doc = serde_json::json!({
+            "samples": self.store.resource_samples(kind, None, None).map_err(js_error)?,
+            "stats": self.store.resource_stats().map_err(js_error)?,
+        });
+        to_js(&doc)
+    }
+
+    /// Span statistics by name and by round.
+    pub fn spans(&self) -> Result<JsValue, JsError> {
+        let doc = serde_json::json!({
+            "byName": self.store.span_stats().map_err(js_error)?,
+            "byRound": self.store.span_rounds().map_err(js_error)?,
+        });
+        to_js(&doc)
     }
 
     /// Registered models with their latest version and aliases.
@@ -63,8 +174,40 @@ mod tests {
         let stats = store.stats().unwrap();
         let runs = js_sys::Reflect::get(&stats, &"runs".into()).unwrap();
         assert_eq!(runs.as_f64(), Some(5.0));
-        let list = js_sys::Array::from(&store.runs(Some(1_750_003_600_000.0)).unwrap());
+        let list = js_sys::Array::from(&store.runs(None, None, Some(1_750_003_600_000.0)).unwrap());
         assert_eq!(list.length(), 5);
+        let filtered = js_sys::Array::from(&store.runs(Some("params.lr = 0.01".into()), None, None).unwrap());
+        assert_eq!(filtered.length(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    fn series_come_as_typed_arrays_and_charts_as_svg() {
+        let store = RunStore::open(FIXTURE).unwrap();
+        let options =
+            js_sys::JSON::parse(r#"{"budget": 40, "smoothing": {"kind": "ema", "weight": 0.6}}"#).unwrap();
+        let series = store.series(4.0, options).unwrap();
+        let y = js_sys::Reflect::get(&series, &"y".into()).unwrap();
+        assert!(y.is_instance_of::<js_sys::Float64Array>());
+        let y = js_sys::Float64Array::from(y).to_vec();
+        assert!(!y.is_empty() && y.len() <= 40);
+        assert!(y.iter().any(|v| v.is_nan()), "the diverged series keeps its NaN as a number");
+        assert!(
+            js_sys::Reflect::get(&series, &"smoothed".into())
+                .unwrap()
+                .is_instance_of::<js_sys::Float64Array>()
+        );
+        let svg = store
+            .chart_svg(js_sys::JSON::parse(r#"{"metric": "val/accuracy", "groupBy": ["lr"]}"#).unwrap())
+            .unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("lr=0.1 (2 runs)"));
+    }
+
+    #[wasm_bindgen_test]
+    fn filter_errors_are_errors_with_the_column() {
+        let store = RunStore::open(FIXTURE).unwrap();
+        let err: JsValue = store.runs(Some("params.lr = and".into()), None, None).err().unwrap().into();
+        assert!(err.is_instance_of::<js_sys::Error>());
+        assert!(String::from(js_sys::Error::from(err).message()).contains("at column 13"));
     }
 
     #[wasm_bindgen_test]
