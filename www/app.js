@@ -24,9 +24,13 @@ function formatValue(v) {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-function render(name, store) {
+// Every opened file: runs from all of them are listed together, each marked with its file.
+const opened = [];
+
+function render() {
+  const { name, store } = opened[opened.length - 1];
   const stats = store.stats();
-  $("file-name").textContent = name;
+  $("file-name").textContent = opened.length === 1 ? name : `${opened.length} files (last: ${name})`;
   const dl = $("stats");
   dl.replaceChildren();
   for (const [label, value] of [
@@ -42,8 +46,9 @@ function render(name, store) {
   }
   const body = $("runs").tBodies[0];
   body.replaceChildren();
-  for (const run of store.runs(Date.now())) {
+  for (const { name: file, store: s } of opened) for (const run of s.runs(undefined, undefined, Date.now())) {
     const row = body.insertRow();
+    cell(row, file);
     cell(row, run.experiment);
     cell(row, run.trial ?? "");
     cell(row, run.name);
@@ -56,15 +61,29 @@ function render(name, store) {
   $("runs-section").hidden = false;
 }
 
-async function open(file) {
-  $("error").hidden = true;
+async function openBytes(name, bytesPromise) {
   try {
     await ready;
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    render(file.name, RunStore.open(bytes));
+    const bytes = new Uint8Array(await bytesPromise);
+    opened.push({ name, store: RunStore.open(bytes) });
+    render();
   } catch (e) {
-    showError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
+    showError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+function open(file) {
+  $("error").hidden = true;
+  return openBytes(file.name, file.arrayBuffer());
+}
+
+// ?db=URL (repeatable) opens files from the server, e.g. `runstore serve` prints such a link.
+for (const url of new URLSearchParams(location.search).getAll("db")) {
+  const name = decodeURIComponent(url.split("/").pop() || url);
+  openBytes(name, fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status} fetching ${url}`);
+    return r.arrayBuffer();
+  }));
 }
 
 const drop = $("drop");

@@ -45,6 +45,7 @@ mod options;
 pub mod png;
 mod recorder;
 mod run;
+pub mod serve;
 mod snapshot;
 mod writer;
 

@@ -8,6 +8,7 @@ mod info;
 mod merge;
 mod plot;
 mod runs;
+mod serve;
 mod snapshot;
 mod summary;
 
@@ -65,6 +66,11 @@ enum Command {
         after_help = "Examples:\n  runstore export demo.db --format parquet -o demo-tables/      (runs, summaries, points)\n  runstore export demo.db --format csv --table points --filter 'params.lr = 0.1' -o points.csv\n  python -c \"import pandas as pd; print(pd.read_parquet('demo-tables/points.parquet'))\""
     )]
     Export(export::ExportArgs),
+    /// Serve the web page and files on localhost, and print the URL that opens them.
+    #[command(
+        after_help = "Examples:\n  runstore serve demo.db\n  runstore serve node1.db node2.db --port 9000\n\nThe files are served read-only, with HTTP range requests, under /files/NAME."
+    )]
+    Serve(serve::ServeArgs),
 }
 
 /// Output format of commands that print data.
@@ -92,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plot(args) => plot::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Export(args) => export::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 
