@@ -70,6 +70,15 @@ impl<'a> SvgBackend<'a> {
         if c.alpha >= 1.0 { color(c) } else { format!("{}\" fill-opacity=\"{:.3}", color(c), c.alpha) }
     }
 
+    /// The paint attributes of a filled shape, or of an outlined one.
+    fn fill_or_stroke(s: &impl BackendStyle, fill: bool) -> String {
+        if fill {
+            format!("fill=\"{}\"", Self::paint(s.color()))
+        } else {
+            format!("fill=\"none\" {}", Self::stroke(s))
+        }
+    }
+
     fn stroke(s: &impl BackendStyle) -> String {
         let c = s.color();
         let opacity =
@@ -143,11 +152,7 @@ impl DrawingBackend for SvgBackend<'_> {
             return Ok(());
         }
         let (x, y, w, h) = (a.0.min(b.0), a.1.min(b.1), (b.0 - a.0).abs(), (b.1 - a.1).abs());
-        let paint = if fill {
-            format!("fill=\"{}\"", Self::paint(s.color()))
-        } else {
-            format!("fill=\"none\" {}", Self::stroke(s))
-        };
+        let paint = Self::fill_or_stroke(s, fill);
         let _ = writeln!(self.body, "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" {paint}/>");
         Ok(())
     }
@@ -198,11 +203,7 @@ impl DrawingBackend for SvgBackend<'_> {
         if s.color().alpha <= 0.0 {
             return Ok(());
         }
-        let paint = if fill {
-            format!("fill=\"{}\"", Self::paint(s.color()))
-        } else {
-            format!("fill=\"none\" {}", Self::stroke(s))
-        };
+        let paint = Self::fill_or_stroke(s, fill);
         let _ = writeln!(self.body, "<circle cx=\"{}\" cy=\"{}\" r=\"{r}\" {paint}/>", c.0, c.1);
         Ok(())
     }
