@@ -57,6 +57,7 @@ pub mod plot;
 pub mod read;
 mod run_status;
 pub mod schema;
+pub mod source;
 mod store;
 
 pub use batch_writer::BatchWriter;

@@ -110,6 +110,24 @@ impl Store {
         Ok(Store { conn, compat })
     }
 
+    /// Opens a store lazily over a host's [`ByteSource`](crate::source::ByteSource): pages are
+    /// fetched as queries need them, so files far larger than memory open (a browser `File`,
+    /// a static file read with HTTP range requests). Read-only, like [`Store::from_bytes`].
+    pub fn from_source(
+        source: Box<dyn crate::source::ByteSource>,
+        options: &crate::source::SourceOptions,
+    ) -> Result<(Store, crate::source::SourceStats)> {
+        let (conn, stats) = crate::source::open_connection(source, options)?;
+        let compat = schema::check(&conn).map_err(|e| match e {
+            Error::Sqlite(e) => Error::Malformed(e.to_string()),
+            other => other,
+        })?;
+        if compat.file_version == 0 {
+            return Err(Error::NotRunstore("the database is empty".into()));
+        }
+        Ok((Store { conn, compat }, stats))
+    }
+
     /// The whole database as the bytes of a `.db` file (rollback-journal mode, readable by any
     /// SQLite, the browser included).
     pub fn to_bytes(&mut self) -> Result<Vec<u8>> {

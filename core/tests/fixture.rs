@@ -315,6 +315,17 @@ fn the_fixture_gives_the_expected_answers() {
 }
 
 #[test]
+fn the_fixture_read_lazily_gives_the_expected_answers() {
+    // Small blocks, so that the answers come from many separate fetches and cache evictions.
+    let options =
+        runstore_core::source::SourceOptions { block_size: 8192, max_read_ahead: 16384, cache_bytes: 32768 };
+    let (store, stats) = Store::from_source(Box::new(FIXTURE.to_vec()), &options).unwrap();
+    let expected: Value = serde_json::from_str(EXPECTED).unwrap();
+    assert_same(&answers(&store), &expected, "answers from basic.db read lazily differ");
+    assert!(stats.get().cached_bytes <= 32768, "{:?}", stats.get());
+}
+
+#[test]
 fn the_fixture_matches_its_generator() {
     let store = build();
     let fresh = answers(&store);
