@@ -17,7 +17,10 @@
 //! ```
 
 mod convert;
+mod js_source;
 mod options;
+mod sql;
 mod store;
 
+pub use sql::{Database, Statement};
 pub use store::RunStore;

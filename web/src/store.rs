@@ -3,16 +3,23 @@
 use runstore_core::analysis::{Band, GroupRequest, SeriesRequest, Smoothing, XAxis, smooth};
 use runstore_core::event::{ArtifactOwner, ResourceKind};
 use runstore_core::plot::{ChartRequest, render_svg};
+use std::rc::Rc;
+
+use runstore_core::source::{SourceOptions, SourceStats};
 use runstore_core::{RunQuery, Store};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{from_js, js_error, series_to_js, to_js};
+use crate::js_source::JsSource;
 use crate::options::{ChartOptions, SeriesOptions};
+use crate::sql::{Connected, Database};
 
-/// A runstore file opened from its bytes, read-only: the user's file is never modified.
+/// A runstore file opened read-only, from its bytes or lazily from a reader: the user's file is
+/// never modified.
 #[wasm_bindgen]
 pub struct RunStore {
-    store: Store,
+    store: Rc<Store>,
+    source: Option<SourceStats>,
 }
 
 #[wasm_bindgen]
@@ -21,7 +28,30 @@ impl RunStore {
     /// what is wrong for files that are not runstore stores, are damaged, or come from a
     /// newer runstore that this page cannot read.
     pub fn open(bytes: &[u8]) -> Result<RunStore, JsError> {
-        Ok(RunStore { store: Store::from_bytes(bytes).map_err(js_error)? })
+        Ok(RunStore { store: Rc::new(Store::from_bytes(bytes).map_err(js_error)?), source: None })
+    }
+
+    /// Opens a file of `size` bytes lazily: `read(offset, length)` returns a `Uint8Array`
+    /// synchronously (in a worker, `FileReaderSync` over `file.slice()` or a synchronous
+    /// request with a `Range` header). Only the pages queries need are read, so files far
+    /// larger than memory (over 2 GiB included) open.
+    #[wasm_bindgen(js_name = openSource)]
+    pub fn open_source(size: f64, read: js_sys::Function) -> Result<RunStore, JsError> {
+        let source = Box::new(JsSource::new(size, read));
+        let (store, stats) = Store::from_source(source, &SourceOptions::default()).map_err(js_error)?;
+        Ok(RunStore { store: Rc::new(store), source: Some(stats) })
+    }
+
+    /// For lazily opened files, what reading cost so far:
+    /// `{fetches, bytes_fetched, page_reads, cached_bytes}`; `null` for files opened as bytes.
+    #[wasm_bindgen(js_name = sourceStats)]
+    pub fn source_stats(&self) -> Result<JsValue, JsError> {
+        self.source.as_ref().map_or(Ok(JsValue::NULL), |stats| to_js(&stats.get()))
+    }
+
+    /// The sql.js-compatible console over this store's connection (read-only).
+    pub fn sql(&self) -> Result<Database, JsError> {
+        Database::over(Connected::Store(self.store.clone()), self.source.clone(), true)
     }
 
     /// Schema version of the file and whether this version could write it.
@@ -156,6 +186,17 @@ impl RunStore {
     /// Registered models with their latest version and aliases.
     pub fn models(&self) -> Result<JsValue, JsError> {
         to_js(&self.store.models().map_err(js_error)?)
+    }
+
+    /// Every version of a model, with aliases, tags and source run.
+    #[wasm_bindgen(js_name = modelVersions)]
+    pub fn model_versions(&self, model: String) -> Result<JsValue, JsError> {
+        to_js(&self.store.model_versions(&model).map_err(js_error)?)
+    }
+
+    /// The batches of one epoch of a run.
+    pub fn batches(&self, run_id: String, epoch: u32) -> Result<JsValue, JsError> {
+        to_js(&self.store.batches(&run_id, epoch).map_err(js_error)?)
     }
 }
 
