@@ -1,97 +1,168 @@
-// The runstore page: opens a dropped .db with runstore-web (wasm) and shows what it holds.
-// Every string from a file is inserted as text (textContent), never as HTML.
-import init, { RunStore } from "./pkg/runstore_web.js";
+// The runstore page: open .db files (drop, pick, or ?db=URL), list their runs together, chart,
+// compare, inspect runs and models, and query with SQL. All SQLite and analysis work happens in
+// the worker (client.js); the view state lives in the URL so a link reproduces the view.
+import { sharedClient } from "./client.js";
+import { h, text } from "./dom.js";
+import { renderRuns } from "./runs-view.js";
+import { renderChart, chartedRows } from "./chart-view.js";
+import { renderRun, renderCompare, renderModels, renderSystem } from "./detail-view.js";
+import { renderSql } from "./sql-view.js";
 
-const ready = init();
 const $ = (id) => document.getElementById(id);
+const client = sharedClient();
+const state = {
+  files: [], rows: [], selected: new Set(), filter: "", sort: null, columns: null, metric: "", label: "",
+  xAxis: "step", smoothing: 0, logY: false, groupBy: "", members: false, zoom: null, view: "runs", urls: [],
+  detail: null,
+};
+
+/** Reads the view state from the URL. */
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  state.urls = q.getAll("db");
+  state.filter = q.get("filter") ?? "";
+  state.selected = new Set((q.get("sel") ?? "").split(",").filter(Boolean));
+  state.metric = q.get("metric") ?? "";
+  state.label = q.get("label") ?? "";
+  state.xAxis = q.get("x") ?? "step";
+  state.smoothing = Math.min(0.99, Math.max(0, Number(q.get("smooth") ?? 0) || 0));
+  state.logY = q.get("log") === "1";
+  state.groupBy = q.get("group") ?? "";
+  state.columns = q.has("cols") ? q.get("cols").split(",").filter(Boolean) : null;
+  const sort = q.get("sort");
+  state.sort = sort ? { column: sort.replace(/^-/, ""), descending: sort.startsWith("-") } : null;
+  state.view = q.get("view") ?? "runs";
+}
+
+/** Writes the view state into the URL (without reloading). */
+function writeUrl() {
+  const q = new URLSearchParams();
+  for (const u of state.urls) q.append("db", u);
+  const put = (k, v, skip) => { if (v !== skip && v !== "" && v !== null && v !== undefined) q.set(k, v); };
+  put("filter", state.filter);
+  put("sel", [...state.selected].join(","));
+  put("metric", state.metric);
+  put("label", state.label);
+  put("x", state.xAxis, "step");
+  put("smooth", state.smoothing ? String(state.smoothing) : "");
+  put("log", state.logY ? "1" : "");
+  put("group", state.groupBy);
+  put("cols", state.columns?.join(","));
+  put("sort", state.sort ? `${state.sort.descending ? "-" : ""}${state.sort.column}` : "");
+  put("view", state.view, "runs");
+  const search = q.toString().replaceAll("%2F", "/").replaceAll("%2C", ",");
+  history.replaceState(null, "", search ? `?${search}` : location.pathname);
+}
 
 function showError(message) {
-  const box = $("error");
-  box.textContent = message;
-  box.hidden = false;
+  $("error").textContent = message;
+  $("error").hidden = !message;
 }
 
-function cell(row, text, className) {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+const ctx = {
+  client, state,
+  multipleFiles: () => state.files.filter((f) => f.runstore).length > 1,
+  update: (options) => update(options),
+  showRun: (row) => { state.detail = row; state.view = "run"; update(); },
+};
 
-function formatValue(v) {
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
-  if (v === null || v === undefined) return "";
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-// Every opened file: runs from all of them are listed together, each marked with its file.
-const opened = [];
-
-function render() {
-  const { name, store } = opened[opened.length - 1];
-  const stats = store.stats();
-  $("file-name").textContent = opened.length === 1 ? name : `${opened.length} files (last: ${name})`;
-  const dl = $("stats");
-  dl.replaceChildren();
-  for (const [label, value] of [
-    ["experiments", stats.experiments], ["runs", stats.runs], ["metric series", stats.series],
-    ["points", stats.points], ["NaN points", stats.nan_points], ["artifacts", stats.artifacts],
-    ["models", stats.models], ["size", `${(stats.size_bytes / 1048576).toFixed(1)} MiB`],
-  ]) {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    dd.textContent = String(value);
-    dl.append(dt, dd);
+/** Loads the runs of every open file through the filter language. */
+async function loadRuns() {
+  const rows = [];
+  const problems = [];
+  for (const file of state.files.filter((f) => f.runstore)) {
+    try {
+      const runs = await client.call(file.key, "runs", state.filter || null, null, Date.now());
+      rows.push(...runs.map((run) => ({ fileKey: file.key, fileName: file.name, run })));
+    } catch (e) {
+      problems.push(e.message);
+    }
   }
-  const body = $("runs").tBodies[0];
-  body.replaceChildren();
-  for (const { name: file, store: s } of opened) for (const run of s.runs(undefined, undefined, Date.now())) {
-    const row = body.insertRow();
-    cell(row, file);
-    cell(row, run.experiment);
-    cell(row, run.trial ?? "");
-    cell(row, run.name);
-    cell(row, run.state, `state-${run.state}`);
-    cell(row, Object.entries(run.params).map(([k, v]) => `${k}=${formatValue(v)}`).join(", "));
-    cell(row, run.metrics.filter((m) => m.label === "")
-      .map((m) => `${m.key}=${formatValue(m.last)}`).join(", "));
-  }
-  $("summary").hidden = false;
-  $("runs-section").hidden = false;
+  state.rows = rows;
+  $("filter-error").textContent = problems[0] ?? "";
+  $("filter-error").hidden = !problems.length;
 }
 
-async function openBytes(name, bytesPromise) {
+function renderFiles() {
+  const body = $("files").tBodies[0];
+  body.replaceChildren(...state.files.map((f) => h("tr", {},
+    h("td", {}, f.name),
+    ...(f.runstore
+      ? [f.stats.experiments, f.stats.runs, f.stats.series, f.stats.points, f.stats.nan_points, `${(f.stats.size_bytes / 1048576).toFixed(1)} MiB`, `v${f.compatibility.file_version}`]
+      : ["", "", "", "", "", "", ""]).map((v) => h("td", { className: "num" }, text(v))),
+    h("td", { className: "muted" }, f.runstore ? "" : `not a runstore file (${f.error}); the SQL console can read it`))));
+  $("files-section").hidden = !state.files.length;
+  $("workspace").hidden = !state.files.length;
+}
+
+const views = {
+  runs: async (root) => {
+    const table = h("div", { id: "runs-view" }), chart = h("div", { id: "chart-view" });
+    root.replaceChildren(table, chart);
+    renderRuns(table, ctx);
+    await renderChart(chart, ctx);
+  },
+  compare: (root) => renderCompare(root, ctx, chartedRows(state).filter((r) => state.selected.has(r.run.id))),
+  models: (root) => renderModels(root, ctx),
+  system: (root) => renderSystem(root, ctx),
+  sql: (root) => renderSql(root, ctx),
+  run: (root) => state.detail ? renderRun(root, ctx, state.detail) : views.runs(root),
+};
+
+async function update(options = {}) {
+  writeUrl();
+  for (const tab of document.querySelectorAll("#tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.view === state.view));
+  $("tab-run").hidden = !state.detail;
   try {
-    await ready;
-    const bytes = new Uint8Array(await bytesPromise);
-    opened.push({ name, store: RunStore.open(bytes) });
-    render();
+    if (options.only === "chart" && state.view === "runs") await renderChart($("chart-view"), ctx);
+    else await (views[state.view] ?? views.runs)($("view"));
   } catch (e) {
-    showError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    $("view").replaceChildren(h("p", { className: "error", role: "alert" }, e.message));
   }
 }
 
-function open(file) {
-  $("error").hidden = true;
-  return openBytes(file.name, file.arrayBuffer());
-}
-
-// ?db=URL (repeatable) opens files from the server, e.g. `runstore serve` prints such a link.
-for (const url of new URLSearchParams(location.search).getAll("db")) {
-  const name = decodeURIComponent(url.split("/").pop() || url);
-  openBytes(name, fetch(url).then((r) => {
-    if (!r.ok) throw new Error(`HTTP ${r.status} fetching ${url}`);
-    return r.arrayBuffer();
+/** Opens sources (Files or URLs), then shows everything again. */
+async function openAll(sources) {
+  showError("");
+  const failures = [];
+  await Promise.all(sources.map(async (source) => {
+    try {
+      const file = await client.open(source);
+      if (!state.files.some((f) => f.key === file.key)) state.files.push(file);
+    } catch (e) {
+      failures.push(`${typeof source === "string" ? source : source.name}: ${e.message}`);
+    }
   }));
+  showError(failures.join("\n"));
+  renderFiles();
+  await loadRuns();
+  await update();
 }
 
-const drop = $("drop");
-$("file").addEventListener("change", (e) => e.target.files[0] && open(e.target.files[0]));
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => {
-  e.preventDefault();
-  drop.classList.remove("over");
-  if (e.dataTransfer.files[0]) open(e.dataTransfer.files[0]);
-});
+function wire() {
+  const drop = $("drop");
+  $("file").addEventListener("change", (e) => openAll([...e.target.files]));
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    openAll([...e.dataTransfer.files]);
+  });
+  const filter = $("filter");
+  filter.value = state.filter;
+  $("filter-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    state.filter = filter.value.trim();
+    await loadRuns();
+    await update();
+  });
+  for (const tab of document.querySelectorAll("#tabs button")) {
+    tab.addEventListener("click", () => { state.view = tab.dataset.view; update(); });
+  }
+}
+
+readUrl();
+wire();
+const embedded = globalThis.runstoreInline?.files?.() ?? [];
+openAll([...state.urls, ...embedded]);

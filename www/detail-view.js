@@ -1,0 +1,113 @@
+// Views of one thing at a time: a run (provenance, artifacts, epochs and batches), runs side
+// by side, the model registry, and system usage (resources and spans).
+import { h, text, duration, objectsTable, entriesTable } from "./dom.js";
+import { drawChart, PALETTE } from "./chart.js";
+
+function section(title, ...content) {
+  return h("section", { className: "card" }, h("h3", {}, title), ...content);
+}
+
+function list(items, render, empty = "none") {
+  return items?.length ? render(items) : h("p", { className: "muted" }, empty);
+}
+
+/** A run's detail. */
+export async function renderRun(root, ctx, row) {
+  const { client } = ctx;
+  const run = row.run;
+  const doc = await client.call(row.fileKey, "provenance", run.id);
+  const batches = h("div", { id: "batches" });
+  root.replaceChildren(
+    h("h2", {}, `Run ${run.name}`),
+    h("p", { className: "muted" }, `${row.fileName} · ${run.experiment}${run.trial ? ` / ${run.trial}` : ""} · `,
+      h("span", { className: `state-${run.state}` }, run.state), ` · ${duration(run.duration_ms)}`),
+    run.error ? h("p", { className: "error" }, run.error) : null,
+    section("Params", entriesTable(run.params)),
+    section("Tags", list(Object.keys(run.tags), () => entriesTable(run.tags))),
+    section("Metrics", objectsTable(run.metrics, ["key", "label", "count", "nan_count", "first_step", "last_step", "min", "max", "mean", "last"])),
+    section("Datasets", list(doc.datasets, (d) => objectsTable(d))),
+    section("Code", doc.code ? entriesTable(doc.code) : h("p", { className: "muted" }, "none recorded")),
+    section("Environment", doc.environment ? entriesTable(doc.environment) : h("p", { className: "muted" }, "none recorded")),
+    section("Artifacts (run, epochs and batches)", list(doc.artifacts, (a) => objectsTable(a, ["name", "kind", "uri", "epoch", "batch", "size_bytes", "sha256"]))),
+    section("Epochs", list(doc.epochs, (e) => objectsTable(e, null, async (epoch) => {
+      const rows = await client.call(row.fileKey, "batches", run.id, epoch.epoch);
+      batches.replaceChildren(h("h4", {}, `Batches of epoch ${epoch.epoch}`), list(rows, (b) => objectsTable(b)));
+    })), batches),
+  );
+}
+
+/** Selected runs side by side: differing params and summaries, best run per metric (per file). */
+export async function renderCompare(root, ctx, rows) {
+  const { client } = ctx;
+  if (rows.length < 2) { root.replaceChildren(h("p", { className: "muted" }, "Select two or more runs in the table to compare them.")); return; }
+  const byFile = new Map();
+  for (const r of rows) byFile.set(r.fileKey, [...(byFile.get(r.fileKey) ?? []), r]);
+  const parts = [h("h2", {}, `Comparing ${rows.length} runs`)];
+  for (const [key, group] of byFile) {
+    const c = await client.call(key, "compare", group.map((r) => r.run.id), Date.now());
+    const names = c.runs.map((r) => r.name);
+    parts.push(h("h3", {}, group[0].fileName),
+      h("table", { className: "data", id: "compare-params" }, h("thead", {}, h("tr", {}, h("th", {}, "param differs"), names.map((n) => h("th", {}, n)))),
+        h("tbody", {}, Object.entries(c.differing).map(([k, vs]) => h("tr", {}, h("th", {}, k), vs.map((v) => h("td", {}, text(v))))))),
+      Object.keys(c.same).length ? h("p", { className: "muted" }, `Same in all: ${Object.entries(c.same).map(([k, v]) => `${k}=${text(v)}`).join(", ")}`) : null,
+      h("table", { className: "data", id: "compare-metrics" }, h("thead", {}, h("tr", {}, h("th", {}, "metric"), h("th", {}, "better"), names.map((n) => h("th", {}, n)))),
+        h("tbody", {}, c.metrics.map((m) => h("tr", {}, h("th", {}, m.key + (m.label ? ` [${m.label}]` : "")), h("td", {}, m.direction),
+          m.summaries.map((s, i) => h("td", { className: i === m.best ? "best num" : "num", title: s ? `min ${text(s.min)} · max ${text(s.max)} · mean ${text(s.mean)}` : "" },
+            s ? text(s.last) : "")))))));
+  }
+  root.replaceChildren(...parts);
+}
+
+/** The model registry of every open file. */
+export async function renderModels(root, ctx) {
+  const { client, state } = ctx;
+  const versions = h("div", { id: "model-versions" });
+  const parts = [h("h2", {}, "Models")];
+  for (const file of state.files.filter((f) => f.runstore)) {
+    const models = await client.call(file.key, "models");
+    parts.push(h("h3", {}, file.name), list(models, (ms) => objectsTable(ms.map((m) => ({
+      name: m.name, versions: m.versions, latest: m.latest?.version, aliases: Object.entries(m.aliases).map(([a, v]) => `${a}→v${v}`).join(", "),
+      tags: m.tags, updated: new Date(m.updated_ms).toISOString(),
+    })), null, async (m) => {
+      const rows = await client.call(file.key, "modelVersions", m.name);
+      versions.replaceChildren(h("h3", {}, `Versions of ${m.name}`), h("table", { className: "data" },
+        h("thead", {}, h("tr", {}, ["version", "aliases", "tags", "source run", "path", "size", "created"].map((c) => h("th", {}, c)))),
+        h("tbody", {}, rows.map((v) => {
+          const source = state.rows.find((r) => r.run.id === v.source_run_id);
+          return h("tr", {}, h("td", {}, v.version), h("td", {}, v.aliases.join(", ")), h("td", {}, text(v.tags)),
+            h("td", {}, source ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); ctx.showRun(source); } }, source.run.name) : text(v.source_run_id)),
+            h("td", {}, v.storage_path), h("td", { className: "num" }, v.size_bytes), h("td", {}, new Date(v.created_ms).toISOString()));
+        }))));
+    }), "no models registered"));
+  }
+  root.replaceChildren(...parts, versions);
+}
+
+/** Resource usage over time and time spent in spans. */
+export async function renderSystem(root, ctx) {
+  const { client, state } = ctx;
+  const parts = [h("h2", {}, "System")];
+  for (const file of state.files.filter((f) => f.runstore)) {
+    parts.push(h("h3", {}, file.name));
+    const { byName, byRound } = await client.call(file.key, "spans");
+    for (const kind of ["cpu", "ram", "gpu"]) {
+      const { samples } = await client.call(file.key, "resources", kind);
+      if (!samples.length) continue;
+      const t0 = Math.min(...samples.map((s) => s.time_ms));
+      const groups = new Map();
+      for (const s of samples) {
+        const run = state.rows.find((r) => r.run.id === s.run_id)?.run.name ?? s.run_id ?? "host";
+        const label = `${run} ${s.name}`;
+        if (!groups.has(label)) groups.set(label, []);
+        groups.get(label).push(s);
+      }
+      const figure = h("div", { className: "figure" });
+      drawChart(figure, { title: `${kind} (${samples[0].unit})`, xLabel: "seconds", height: 240,
+        lines: [...groups].map(([label, ss], i) => ({ label, color: PALETTE[i % PALETTE.length],
+          x: Float64Array.from(ss, (s) => (s.time_ms - t0) / 1000), y: Float64Array.from(ss, (s) => Number(s.value)) })) });
+      parts.push(figure);
+    }
+    parts.push(section("Spans", list(byName, (s) => objectsTable(s))), section("Spans by round", list(byRound, (s) => objectsTable(s))));
+  }
+  root.replaceChildren(...parts);
+}
