@@ -84,8 +84,12 @@ export function drawChart(container, spec) {
     el("line", { x1: sx(t), x2: sx(t), y1: m.top, y2: m.top + plotH, class: "grid" }, axes);
     el("text", { x: sx(t), y: height - m.bottom + 16, "text-anchor": "middle" }, axes).textContent = formatNumber(t);
   }
-  const yTicks = spec.logY ? ticks(Math.floor(y0), Math.ceil(y1)).filter((t) => Number.isInteger(t) && t >= y0 && t <= y1).map((t) => 10 ** t)
-    : ticks(y0, y1);
+  let yTicks = ticks(y0, y1);
+  if (spec.logY) {
+    // Decades when the range spans several; otherwise round values inside the narrow range.
+    const decades = ticks(Math.floor(y0), Math.ceil(y1)).filter((t) => Number.isInteger(t) && t >= y0 && t <= y1).map((t) => 10 ** t);
+    yTicks = decades.length >= 2 ? decades : ticks(10 ** y0, 10 ** y1, 5).filter((t) => t > 0);
+  }
   for (const t of yTicks) {
     el("line", { x1: m.left, x2: m.left + plotW, y1: sy(t), y2: sy(t), class: "grid" }, axes);
     el("text", { x: m.left - 6, y: sy(t) + 4, "text-anchor": "end" }, axes).textContent = formatNumber(t);

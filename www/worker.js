@@ -27,12 +27,15 @@ function rangeRequest(url, first, last) {
   return xhr;
 }
 
-/** `{size, read}` over a URL whose server answers range requests, or null when it does not. */
+/**
+ * `{size, read}` over a URL whose server answers range requests, or `{bytes}` (the whole file,
+ * which the server sent instead) when it does not.
+ */
 function httpReader(url) {
   const probe = rangeRequest(url, 0, 0);
-  if (probe.status === 404) throw new Error(`HTTP 404: ${url} not found`);
+  if (probe.status === 200) return { bytes: new Uint8Array(probe.response) };
   const total = /\/(\d+)$/.exec(probe.getResponseHeader("Content-Range") ?? "");
-  if (probe.status !== 206 || !total) return null;
+  if (probe.status !== 206 || !total) throw new Error(`HTTP ${probe.status} fetching ${url}`);
   const read = (offset, length) => {
     const xhr = rangeRequest(url, offset, offset + length - 1);
     if (xhr.status !== 206) throw new Error(`HTTP ${xhr.status} reading bytes ${offset}+${length} of ${url}`);
@@ -42,7 +45,7 @@ function httpReader(url) {
 }
 
 /** Opens one file as a runstore store, or (for other SQLite files) only for the SQL console. */
-async function open({ key, name, file, url, bytes }) {
+function open({ key, name, file, url, bytes }) {
   if (opened.has(key)) return describe(key);
   let store = null, db = null, error = null;
   const attempt = (openStore, openPlain) => {
@@ -60,14 +63,8 @@ async function open({ key, name, file, url, bytes }) {
     attempt(() => RunStore.openSource(file.size, read), () => Database.openSource(file.size, read));
   } else if (url) {
     const remote = httpReader(url);
-    if (remote) {
-      attempt(() => RunStore.openSource(remote.size, remote.read), () => Database.openSource(remote.size, remote.read));
-    } else {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status} fetching ${url}`);
-      const whole = new Uint8Array(await response.arrayBuffer());
-      attempt(() => RunStore.open(whole), () => new Database(whole));
-    }
+    if (remote.bytes) attempt(() => RunStore.open(remote.bytes), () => new Database(remote.bytes));
+    else attempt(() => RunStore.openSource(remote.size, remote.read), () => Database.openSource(remote.size, remote.read));
   } else {
     const whole = new Uint8Array(bytes);
     attempt(() => RunStore.open(whole), () => new Database(whole));

@@ -11,24 +11,40 @@ const types = {
   ".wasm": "application/wasm", ".json": "application/json", ".db": "application/octet-stream",
 };
 
-/** Serves www/ at / and tests/fixtures/ at /fixtures/, on a free loopback port. */
-export async function serve() {
+/**
+ * Serves www/ at / and tests/fixtures/ at /fixtures/, on a free loopback port; answers range
+ * requests unless `ranges` is false. `bytesSent()` counts the body bytes served so far.
+ */
+export async function serve({ ranges = true, fixtures = join(root, "tests/fixtures") } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     const [base, rel] = path.startsWith("/fixtures/")
-      ? [join(root, "tests/fixtures"), path.slice("/fixtures/".length)]
+      ? [fixtures, path.slice("/fixtures/".length)]
       : [join(root, "www"), path === "/" ? "index.html" : path.slice(1)];
     const file = normalize(join(base, rel));
     if (!file.startsWith(base)) return res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
+      const type = types[extname(file)] ?? "application/octet-stream";
+      // Range requests, as static hosts answer them: the worker reads big files in slices.
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+      if (range && server.ranges) {
+        const first = Number(range[1]), last = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
+        if (first >= body.length) return res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
+        server.bytesSent += last - first + 1;
+        return res.writeHead(206, { "content-type": type, "content-range": `bytes ${first}-${last}/${body.length}`, "accept-ranges": "bytes" })
+          .end(body.subarray(first, last + 1));
+      }
+      server.bytesSent += body.length;
+      res.writeHead(200, { "content-type": type, "content-length": body.length }).end(req.method === "HEAD" ? undefined : body);
     } catch {
       res.writeHead(404).end();
     }
   });
+  server.ranges = ranges;
+  server.bytesSent = 0;
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close(), bytesSent: () => server.bytesSent };
 }
 
 /** Where screenshots go: printed so CI can keep them as artifacts. */
