@@ -26,6 +26,10 @@ pub enum Error {
     #[error("the writer did not answer within {0:?}; the disk may be full or the file locked")]
     Timeout(std::time::Duration),
 
+    /// A self-contained report could not be built from the page's files.
+    #[error("report: {0}")]
+    Report(String),
+
     /// Drawing or encoding a chart failed.
     #[error("chart: {0}")]
     Chart(String),

@@ -44,6 +44,7 @@ mod monitor;
 mod options;
 pub mod png;
 mod recorder;
+pub mod report;
 mod run;
 pub mod serve;
 mod snapshot;

@@ -7,6 +7,7 @@ mod format;
 mod info;
 mod merge;
 mod plot;
+mod report;
 mod runs;
 mod serve;
 mod snapshot;
@@ -71,6 +72,12 @@ enum Command {
         after_help = "Examples:\n  runstore serve demo.db\n  runstore serve node1.db node2.db --port 9000\n\nThe files are served read-only, with HTTP range requests, under /files/NAME."
     )]
     Serve(serve::ServeArgs),
+    /// Write ONE self-contained HTML file (page, wasm and data inlined) that opens from disk
+    /// with no server and no network.
+    #[command(
+        after_help = "Examples:\n  runstore report demo.db -o report.html\n  runstore report node1.db node2.db -o sweep.html --force"
+    )]
+    Report(report::ReportArgs),
 }
 
 /// Output format of commands that print data.
@@ -99,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Summary(args) => summary::run(args),
         Command::Export(args) => export::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 
