@@ -71,7 +71,10 @@ async function groupData(ctx) {
   const bands = [], lines = [];
   let i = 0;
   for (const file of state.files.filter((f) => f.runstore)) {
-    const groups = await client.call(file.key, "groups", { metric: state.metric, filter: state.filter || null, groupBy: [state.groupBy], budget: 800 });
+    const groups = await client.call(file.key, "groups", {
+      metric: state.metric, filter: state.filter || null, groupBy: [state.groupBy], budget: 800,
+      smoothing: state.smoothing > 0 ? { kind: "ema", weight: state.smoothing } : null,
+    });
     for (const g of groups) {
       const color = PALETTE[i++ % PALETTE.length];
       const label = `${Object.entries(g.key).map(([k, v]) => `${k}=${text(v)}`).join(" ")} (${g.members.length} runs)` + (ctx.multipleFiles() ? ` ${file.name}` : "");
@@ -100,6 +103,7 @@ export async function renderChart(root, ctx) {
   if (!metrics.length) { root.replaceChildren(h("p", { className: "muted" }, "No metrics in these runs.")); return; }
   if (!metrics.includes(state.metric)) state.metric = metrics[0];
   const labels = [...new Set(state.rows.flatMap((r) => r.run.metrics.filter((s) => s.key === state.metric).map((s) => s.label)))].sort();
+  if (!labels.includes(state.label ?? "")) state.label = labels[0];
   const params = [...new Set(state.rows.flatMap((r) => Object.keys(r.run.params)))].sort();
   const figure = h("div", { id: "chart", className: "figure" });
   const caption = h("p", { className: "muted", id: "chart-caption" });

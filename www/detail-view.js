@@ -17,7 +17,7 @@ export async function renderRun(root, ctx, row) {
   const run = row.run;
   const doc = await client.call(row.fileKey, "provenance", run.id);
   const batches = h("div", { id: "batches" });
-  root.replaceChildren(
+  root.replaceChildren(...[
     h("h2", {}, `Run ${run.name}`),
     h("p", { className: "muted" }, `${row.fileName} · ${run.experiment}${run.trial ? ` / ${run.trial}` : ""} · `,
       h("span", { className: `state-${run.state}` }, run.state), ` · ${duration(run.duration_ms)}`),
@@ -33,7 +33,7 @@ export async function renderRun(root, ctx, row) {
       const rows = await client.call(row.fileKey, "batches", run.id, epoch.epoch);
       batches.replaceChildren(h("h4", {}, `Batches of epoch ${epoch.epoch}`), list(rows, (b) => objectsTable(b)));
     })), batches),
-  );
+  ].filter(Boolean));
 }
 
 /** Selected runs side by side: differing params and summaries, best run per metric (per file). */
@@ -55,7 +55,7 @@ export async function renderCompare(root, ctx, rows) {
           m.summaries.map((s, i) => h("td", { className: i === m.best ? "best num" : "num", title: s ? `min ${text(s.min)} · max ${text(s.max)} · mean ${text(s.mean)}` : "" },
             s ? text(s.last) : "")))))));
   }
-  root.replaceChildren(...parts);
+  root.replaceChildren(...parts.filter(Boolean));
 }
 
 /** The model registry of every open file. */

@@ -23,6 +23,13 @@ export function text(v) {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+/** Text for a table cell: very long strings are cut (the full text is in the tooltip). */
+export function cell(v) {
+  const full = text(v);
+  if (full.length <= 400) return h("td", { className: typeof v === "number" ? "num" : null }, full);
+  return h("td", { title: full.slice(0, 4000) }, `${full.slice(0, 400)}… (${full.length} characters)`);
+}
+
 /** A duration in ms as "1h 02m", "3m 05s", "4.2s". */
 export function duration(ms) {
   if (ms === null || ms === undefined) return "";
@@ -39,13 +46,13 @@ export function objectsTable(rows, columns, onRow) {
   return h("table", { className: "data" },
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
     h("tbody", {}, rows.map((r) => h("tr", onRow ? { className: "clickable", onclick: () => onRow(r) } : {},
-      columns.map((c) => h("td", {}, text(r[c])))))));
+      columns.map((c) => cell(r[c]))))));
 }
 
 /** A two-column table of an object's entries. */
 export function entriesTable(object) {
   return h("table", { className: "data kv" }, h("tbody", {},
-    Object.entries(object ?? {}).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, text(v))))));
+    Object.entries(object ?? {}).map(([k, v]) => h("tr", {}, h("th", {}, k), cell(v)))));
 }
 
 /** One CSV field (RFC 4180 quoting; cells that spreadsheets would run as formulas are escaped). */

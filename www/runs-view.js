@@ -1,6 +1,6 @@
 // The runs table: columns the user picks (params and metric summaries), sort, the filter
 // language with its error, and selection of runs to chart and compare.
-import { h, text, duration, csv, download } from "./dom.js";
+import { h, text, cell, duration, csv, download } from "./dom.js";
 
 const BASE_COLUMNS = ["file", "experiment", "trial", "run", "state", "duration"];
 
@@ -75,6 +75,8 @@ export function renderRuns(root, ctx) {
         state.columns = all.filter((x) => next.has(x));
         ctx.update();
       } }), c))));
+  const countText = () => `${rows.length} runs, ${state.selected.size} selected`;
+  const count = h("span", { className: "muted", id: "run-count" }, countText());
   const allSelected = rows.length > 0 && rows.every((r) => state.selected.has(r.run.id));
   const header = h("tr", {}, h("th", {}, h("input", { type: "checkbox", title: "select all shown", checked: allSelected,
     onchange: (e) => { rows.forEach((r) => e.target.checked ? state.selected.add(r.run.id) : state.selected.delete(r.run.id)); ctx.update(); } })),
@@ -84,17 +86,22 @@ export function renderRuns(root, ctx) {
   c + (state.sort?.column === c ? (state.sort.descending ? " ▼" : " ▲") : ""))));
   const body = h("tbody", {}, rows.map((row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
     h("td", {}, h("input", { type: "checkbox", checked: state.selected.has(row.run.id), "aria-label": `select ${row.run.name}`,
-      onchange: (e) => { e.target.checked ? state.selected.add(row.run.id) : state.selected.delete(row.run.id); ctx.update(); } })),
+      onchange: (e) => {
+        // Only the chart and the count change: the table (and its scroll position) stays.
+        e.target.checked ? state.selected.add(row.run.id) : state.selected.delete(row.run.id);
+        e.target.closest("tr").classList.toggle("selected", e.target.checked);
+        count.textContent = countText();
+        ctx.update({ only: "chart" });
+      } })),
     columns.map((c) => {
       const v = cellValue(row, c);
       if (c === "run") return h("td", {}, h("a", { href: "#", className: "run-link", onclick: (e) => { e.preventDefault(); ctx.showRun(row); } }, v));
       if (c === "state") return h("td", { className: `state-${v}` }, v);
-      return h("td", { className: typeof v === "number" ? "num" : null }, c === "duration" ? duration(v) : text(v));
+      return c === "duration" ? h("td", { className: "num" }, duration(v)) : cell(v);
     }))));
   const exportCsv = h("button", { type: "button", onclick: () =>
     download("runs.csv", csv(columns, rows.map((r) => columns.map((c) => cellValue(r, c))))) }, "Export CSV");
   root.replaceChildren(
-    h("div", { className: "toolbar" }, picker, exportCsv, h("span", { className: "muted" },
-      `${rows.length} runs, ${state.selected.size} selected`)),
+    h("div", { className: "toolbar" }, picker, exportCsv, count),
     h("div", { className: "scroll" }, h("table", { id: "runs", className: "data" }, h("thead", {}, header), body)));
 }

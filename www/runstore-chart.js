@@ -34,7 +34,9 @@ class RunstoreChart extends HTMLElement {
       const label = this.getAttribute("label") ?? "";
       let lines = [], bands = [];
       if (groupBy) {
-        const groups = await client.call(file.key, "groups", { metric, filter, groupBy: groupBy.split(","), budget: 600 });
+        const groups = await client.call(file.key, "groups", {
+          metric, filter, groupBy: groupBy.split(","), budget: 600, smoothing: smooth > 0 ? { kind: "ema", weight: smooth } : null,
+        });
         groups.forEach((g, i) => {
           const num = (a) => Float64Array.from(a, Number);
           const name = Object.entries(g.key).map(([k, v]) => `${k}=${v}`).join(" ") + ` (${g.members.length} runs)`;

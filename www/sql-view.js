@@ -2,7 +2,7 @@
 // read-only, with a time budget after which a runaway query is interrupted.
 import { h, text, csv, download } from "./dom.js";
 
-const EXAMPLE = "SELECT r.name, s.key, s.count, s.min, s.last\nFROM runs r JOIN metric_series s ON s.run_id = r.id\nORDER BY r.name, s.key\nLIMIT 100;";
+const EXAMPLE = "SELECT r.name AS run, s.key, s.label, s.count, s.min_value, s.last_value\nFROM runs r JOIN metric_series s ON s.run_id = r.id\nORDER BY r.name, s.key\nLIMIT 100;";
 
 const cellText = (v) => v instanceof Uint8Array ? `(${v.length} bytes)` : text(v);
 

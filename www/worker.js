@@ -53,8 +53,14 @@ function open({ key, name, file, url, bytes }) {
       store = openStore();
       db = store.sql();
     } catch (e) {
+      // Not a runstore store; if it is SQLite at all, the SQL console can still read it.
       error = e.message;
-      try { db = openPlain(); } catch { db = null; }
+      try {
+        db = openPlain();
+        db.exec("SELECT count(*) FROM sqlite_master");
+      } catch {
+        db = null;
+      }
       if (!db) throw e;
     }
   };

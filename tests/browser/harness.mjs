@@ -50,18 +50,31 @@ export async function serve({ ranges = true, fixtures = join(root, "tests/fixtur
 /** Where screenshots go: printed so CI can keep them as artifacts. */
 export const artifacts = process.env.RUNSTORE_TEST_ARTIFACTS ?? join(root, "test-artifacts");
 
-/** Starts headless Chromium with the flags this machine needs; collects console errors. */
-export async function launch() {
+/** Starts headless Chromium with the flags this machine needs. */
+export async function launchBrowser() {
   await mkdir(artifacts, { recursive: true });
-  const browser = await chromium.launch({
+  return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     // playwright gives every launch a fresh, empty profile directory.
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const page = await browser.newPage();
+}
+
+/** A fresh page (own context) that collects console errors, page errors and dialogs. */
+export async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
   const problems = [];
+  const dialogs = [];
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
   page.on("pageerror", (e) => problems.push(String(e)));
-  return { browser, page, problems };
+  page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+  return { page, problems, dialogs, close: () => context.close() };
+}
+
+/** Starts Chromium and opens one page (for scripts that need just one). */
+export async function launch() {
+  const browser = await launchBrowser();
+  return { browser, ...(await newPage(browser)) };
 }

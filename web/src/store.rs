@@ -111,7 +111,8 @@ impl RunStore {
         to_js(&self.store.compare(&names, now_ms.map(|t| t as i64)).map_err(js_error)?)
     }
 
-    /// Runs grouped by params (`options.groupBy`) into mean and band series of `options.metric`.
+    /// Runs grouped by params (`options.groupBy`) into mean and band series of `options.metric`
+    /// (smoothed when `options.smoothing` is given).
     pub fn groups(&self, options: JsValue) -> Result<JsValue, JsError> {
         let o: ChartOptions = from_js(options)?;
         let request = GroupRequest {
@@ -122,7 +123,15 @@ impl RunStore {
             budget: o.budget.unwrap_or(1000),
             band: o.band.unwrap_or(Band::Std),
         };
-        to_js(&self.store.group(&request).map_err(js_error)?)
+        let mut groups = self.store.group(&request).map_err(js_error)?;
+        if let Some(smoothing) = o.smoothing.filter(|s| *s != Smoothing::None) {
+            for g in &mut groups {
+                for values in [&mut g.mean, &mut g.lower, &mut g.upper] {
+                    *values = smooth(&g.x, values, smoothing);
+                }
+            }
+        }
+        to_js(&groups)
     }
 
     /// A chart as an SVG document, drawn by the same code as `runstore plot`.
