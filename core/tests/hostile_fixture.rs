@@ -4,8 +4,8 @@
 //! `RUNSTORE_BLESS=1 cargo test -p runstore-core --test hostile_fixture`.
 
 use runstore_core::event::{
-    ArtifactOwner, ArtifactRecord, CodeRecord, DatasetRecord, DatasetRole, EnvironmentRecord, ModelVersionRecord,
-    Owner, RunRecord, SpanRecord,
+    ArtifactOwner, ArtifactRecord, CodeRecord, DatasetRecord, DatasetRole, EnvironmentRecord,
+    ModelVersionRecord, Owner, RunRecord, SpanRecord,
 };
 use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
 use serde_json::json;
@@ -43,7 +43,13 @@ fn build() -> Store {
     let mut events = vec![
         Event::Experiment { id: id(1), name: hostile(0), description: hostile(1), time_ms: T0 },
         Event::Tags { owner: Owner::Experiment(id(1)), tags: vec![(hostile(2), hostile(3))] },
-        Event::Trial { id: id(2), experiment_id: id(1), name: hostile(7), description: hostile(4), time_ms: T0 },
+        Event::Trial {
+            id: id(2),
+            experiment_id: id(1),
+            name: hostile(7),
+            description: hostile(4),
+            time_ms: T0,
+        },
     ];
     for r in 0..HOSTILE.len() {
         let run = id(100 + r as u128);
@@ -62,7 +68,10 @@ fn build() -> Store {
             owner: Owner::Run(run.clone()),
             params: vec![(hostile(r + 2), hostile(r + 3).into()), ("group".into(), hostile(r % 2).into())],
         });
-        events.push(Event::Tags { owner: Owner::Run(run.clone()), tags: vec![(hostile(r + 4), hostile(r + 5))] });
+        events.push(Event::Tags {
+            owner: Owner::Run(run.clone()),
+            tags: vec![(hostile(r + 4), hostile(r + 5))],
+        });
         let handle = r as u64 + 1;
         events.push(Event::Series {
             handle,
@@ -72,7 +81,13 @@ fn build() -> Store {
             label: hostile(r + 7),
         });
         for step in 0..50 {
-            let point = Point { step, time_ms: T0 + step, value: (step * (r as i64 + 1)) as f64, epoch: Some(0), batch: None };
+            let point = Point {
+                step,
+                time_ms: T0 + step,
+                value: (step * (r as i64 + 1)) as f64,
+                epoch: Some(0),
+                batch: None,
+            };
             events.push(Event::Point { handle, point });
         }
         events.push(Event::Epoch { run_id: run.clone(), epoch: 0, end: true, time_ms: T0 + 50 });
@@ -177,6 +192,7 @@ fn the_hostile_fixture_matches_its_generator() {
     let committed = Store::from_bytes(FIXTURE).unwrap();
     assert_eq!(answers(&committed), answers(&store), "regenerate with RUNSTORE_BLESS=1 if intended");
     // Strings come back byte for byte: nothing is escaped or dropped on the way in or out.
-    let names: Vec<String> = committed.runs(&RunQuery::default()).unwrap().into_iter().map(|r| r.name).collect();
+    let names: Vec<String> =
+        committed.runs(&RunQuery::default()).unwrap().into_iter().map(|r| r.name).collect();
     assert!(names.iter().any(|n| n.starts_with(HOSTILE[0])), "{names:?}");
 }

@@ -63,7 +63,9 @@ fn bundle(www: &Path) -> Result<String> {
             if let Some(name) = top_level_name(line)
                 && !names.insert(name.to_string())
             {
-                return Err(Error::Report(format!("{module} declares `{name}` again; top-level names must differ")));
+                return Err(Error::Report(format!(
+                    "{module} declares `{name}` again; top-level names must differ"
+                )));
             }
             out.push_str(line);
             out.push('\n');
@@ -74,7 +76,9 @@ fn bundle(www: &Path) -> Result<String> {
 
 /// The name a top-level declaration line introduces (`function f`, `const X =`, `class C`).
 fn top_level_name(line: &str) -> Option<&str> {
-    let rest = ["async function ", "function ", "const ", "let ", "class "].iter().find_map(|k| line.strip_prefix(k))?;
+    let rest = ["async function ", "function ", "const ", "let ", "class "]
+        .iter()
+        .find_map(|k| line.strip_prefix(k))?;
     let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).unwrap_or(rest.len());
     (end > 0).then(|| &rest[..end])
 }
@@ -102,7 +106,8 @@ pub fn build_report(www: &Path, dbs: &[PathBuf]) -> Result<(String, ReportSummar
             STANDARD.encode(&bytes)
         ));
     }
-    let worker_source = serde_json::to_string(&format!("{glue}\n{worker}")).map_err(runstore_core::Error::from)?;
+    let worker_source =
+        serde_json::to_string(&format!("{glue}\n{worker}")).map_err(runstore_core::Error::from)?;
     let inline = format!(
         "<script>\n{}\n</script>\n<script type=\"application/octet-stream\" id=\"runstore-wasm\">{}</script>\n{data}",
         script_safe(&format!(

@@ -138,7 +138,12 @@ impl Database {
 
     /// Runs every statement of `sql` (params bound to each) and returns, for each statement
     /// that produced rows, `{columns, values}`, as sql.js does.
-    pub fn exec(&self, sql: &str, params: JsValue) -> Result<js_sys::Array, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "QueryExecResult[]")]
+    pub fn exec(
+        &self,
+        sql: &str,
+        #[wasm_bindgen(unchecked_param_type = "BindParams | undefined")] params: JsValue,
+    ) -> Result<js_sys::Array, JsError> {
         self.with_budget(|| {
             let results = js_sys::Array::new();
             let text = CString::new(sql).map_err(|_| JsError::new("the SQL contains a NUL character"))?;
@@ -177,12 +182,20 @@ impl Database {
 
     /// Runs `sql` for its effect (sql.js's `run`). Opened files refuse writes with SQLite's
     /// read-only error.
-    pub fn run(&self, sql: &str, params: JsValue) -> Result<(), JsError> {
+    pub fn run(
+        &self,
+        sql: &str,
+        #[wasm_bindgen(unchecked_param_type = "BindParams | undefined")] params: JsValue,
+    ) -> Result<(), JsError> {
         self.exec(sql, params).map(drop)
     }
 
     /// Prepares one statement, optionally binding `params`.
-    pub fn prepare(&self, sql: &str, params: JsValue) -> Result<Statement, JsError> {
+    pub fn prepare(
+        &self,
+        sql: &str,
+        #[wasm_bindgen(unchecked_param_type = "BindParams | undefined")] params: JsValue,
+    ) -> Result<Statement, JsError> {
         let text = CString::new(sql).map_err(|_| JsError::new("the SQL contains a NUL character"))?;
         let mut raw = std::ptr::null_mut();
         // SAFETY: `text` is NUL-terminated and alive for the call.
@@ -224,7 +237,7 @@ impl Database {
     }
 
     /// For lazily read files: `{fetches, bytes_fetched, page_reads, cached_bytes}`.
-    #[wasm_bindgen(js_name = sourceStats)]
+    #[wasm_bindgen(js_name = sourceStats, unchecked_return_type = "SourceCounters | null")]
     pub fn source_stats(&self) -> Result<JsValue, JsError> {
         match &self.source {
             Some(stats) => crate::convert::to_js(&stats.get()),
@@ -588,7 +601,7 @@ mod tests {
             "offset, length",
             "return this.subarray(offset, offset + length)",
         );
-        let read = read.bind(&bytes);
+        let read = read.bind0(&bytes);
         let store = crate::RunStore::open_source(FIXTURE.len() as f64, read).unwrap();
         let runs = js_sys::Array::from(&store.runs(None, None, None).unwrap());
         assert_eq!(runs.length(), 5);

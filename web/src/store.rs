@@ -44,7 +44,7 @@ impl RunStore {
 
     /// For lazily opened files, what reading cost so far:
     /// `{fetches, bytes_fetched, page_reads, cached_bytes}`; `null` for files opened as bytes.
-    #[wasm_bindgen(js_name = sourceStats)]
+    #[wasm_bindgen(js_name = sourceStats, unchecked_return_type = "SourceCounters | null")]
     pub fn source_stats(&self) -> Result<JsValue, JsError> {
         self.source.as_ref().map_or(Ok(JsValue::NULL), |stats| to_js(&stats.get()))
     }
@@ -55,11 +55,13 @@ impl RunStore {
     }
 
     /// Schema version of the file and whether this version could write it.
+    #[wasm_bindgen(unchecked_return_type = "Compatibility")]
     pub fn compatibility(&self) -> Result<JsValue, JsError> {
         to_js(&self.store.compatibility())
     }
 
     /// Counts, time span and size.
+    #[wasm_bindgen(unchecked_return_type = "StoreStats")]
     pub fn stats(&self) -> Result<JsValue, JsError> {
         to_js(&self.store.stats().map_err(js_error)?)
     }
@@ -73,6 +75,7 @@ impl RunStore {
     /// all when empty) in the order of `sort` (e.g. `-metrics.val/accuracy.max`). `now_ms`
     /// (e.g. `Date.now()`) lets runs whose process died show as `crashed`. A bad filter throws an
     /// `Error` whose message points at the column.
+    #[wasm_bindgen(unchecked_return_type = "RunInfo[]")]
     pub fn runs(
         &self,
         filter: Option<String>,
@@ -91,7 +94,12 @@ impl RunStore {
 
     /// Points of a series for a chart; see `SeriesOptions` (range, budget, x axis, smoothing).
     /// Numeric columns are `Float64Array`s.
-    pub fn series(&self, series_id: f64, options: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "Series")]
+    pub fn series(
+        &self,
+        series_id: f64,
+        #[wasm_bindgen(unchecked_param_type = "SeriesOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
         let o: SeriesOptions = from_js(options)?;
         let request = SeriesRequest {
             series_id: series_id as i64,
@@ -113,7 +121,11 @@ impl RunStore {
 
     /// Runs grouped by params (`options.groupBy`) into mean and band series of `options.metric`
     /// (smoothed when `options.smoothing` is given).
-    pub fn groups(&self, options: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "GroupSeries[]")]
+    pub fn groups(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChartOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
         let o: ChartOptions = from_js(options)?;
         let request = GroupRequest {
             filter: o.filter,
@@ -136,7 +148,10 @@ impl RunStore {
 
     /// A chart as an SVG document, drawn by the same code as `runstore plot`.
     #[wasm_bindgen(js_name = chartSvg)]
-    pub fn chart_svg(&self, options: JsValue) -> Result<String, JsError> {
+    pub fn chart_svg(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChartOptions")] options: JsValue,
+    ) -> Result<String, JsError> {
         let o: ChartOptions = from_js(options)?;
         let mut request = ChartRequest::new(&o.metric);
         request.runs = o.runs;

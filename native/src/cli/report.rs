@@ -51,7 +51,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         mib(summary.wasm_bytes)
     );
     if summary.data_bytes > 256 << 20 {
-        eprintln!("note: browsers load reports over ~300 MiB slowly; `runstore serve` reads big files lazily instead");
+        eprintln!(
+            "note: browsers load reports over ~300 MiB slowly; `runstore serve` reads big files lazily instead"
+        );
     }
     Ok(())
 }
