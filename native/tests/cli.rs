@@ -312,3 +312,47 @@ fn export_writes_csv_json_and_parquet_tables() {
     let runs = ParquetReader::new(std::fs::File::open(pq.join("runs.parquet")).unwrap()).finish().unwrap();
     assert_eq!(runs.column("params.lr").unwrap().dtype(), &DataType::Float64);
 }
+
+/// A copy of the page with a stand-in for the wasm build (the browser tests open real reports).
+fn page_copy(dir: &Path) -> std::path::PathBuf {
+    let www = dir.join("www");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, www.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(www.join("pkg/runstore_web.js"), "let wasm_bindgen;").unwrap();
+    std::fs::write(www.join("pkg/runstore_web_bg.wasm"), b"\0asm").unwrap();
+    www
+}
+
+#[test]
+fn report_inlines_page_wasm_and_data_and_keeps_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = page_copy(dir.path());
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/basic.db");
+    let out = dir.path().join("report.html");
+    let (out_s, www_s) = (out.to_str().unwrap(), www.to_str().unwrap());
+    let done = runstore(&["report", fixture, "-o", out_s, "--www", www_s]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(text(&done.stdout).contains("no server needed"));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("data-name=\"basic.db\""));
+    assert!(html.contains("function drawChart") && html.contains("globalThis.runstoreInline"));
+    assert!(!html.contains("src=\"app.js\"") && !html.contains("href=\"style.css\""), "nothing is fetched");
+    // The embedded data is the file's content.
+    let b64_start = html.find("data-name=\"basic.db\">").unwrap() + "data-name=\"basic.db\">".len();
+    let b64_len = html[b64_start..].find("</script>").unwrap();
+    assert!(b64_len > 600_000, "basic.db (512 KiB) as base64");
+
+    let again = runstore(&["report", fixture, "-o", out_s, "--www", www_s]);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("--force"), "{}", text(&again.stderr));
+    assert!(runstore(&["report", fixture, "-o", out_s, "--www", www_s, "--force"]).status.success());
+
+    let missing = runstore(&["report", fixture, "-o", out_s, "--www", dir.path().to_str().unwrap(), "--force"]);
+    assert!(text(&missing.stderr).contains("scripts/build-web"), "{}", text(&missing.stderr));
+}
