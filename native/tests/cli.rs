@@ -353,6 +353,7 @@ fn report_inlines_page_wasm_and_data_and_keeps_existing_files() {
     assert!(text(&again.stderr).contains("--force"), "{}", text(&again.stderr));
     assert!(runstore(&["report", fixture, "-o", out_s, "--www", www_s, "--force"]).status.success());
 
-    let missing = runstore(&["report", fixture, "-o", out_s, "--www", dir.path().to_str().unwrap(), "--force"]);
+    let missing =
+        runstore(&["report", fixture, "-o", out_s, "--www", dir.path().to_str().unwrap(), "--force"]);
     assert!(text(&missing.stderr).contains("scripts/build-web"), "{}", text(&missing.stderr));
 }
