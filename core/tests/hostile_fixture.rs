@@ -77,7 +77,7 @@ fn build() -> Store {
             handle,
             run_id: run.clone(),
             key: hostile(r + 6),
-            context: Context::phase(&hostile(r)).to_json(),
+            context: Context::phase(hostile(r)).to_json(),
             label: hostile(r + 7),
         });
         for step in 0..50 {
