@@ -101,7 +101,8 @@ export async function renderChart(root, ctx) {
   const rows = chartedRows(state);
   const metrics = [...new Set(state.rows.flatMap((r) => r.run.metrics.map((s) => s.key)))].sort();
   if (!metrics.length) { root.replaceChildren(h("p", { className: "muted" }, "No metrics in these runs.")); return; }
-  if (!metrics.includes(state.metric)) state.metric = metrics[0];
+  // Default to a loss: what people look at first.
+  if (!metrics.includes(state.metric)) state.metric = metrics.find((k) => k === "val/loss") ?? metrics.find((k) => /loss/.test(k)) ?? metrics[0];
   const labels = [...new Set(state.rows.flatMap((r) => r.run.metrics.filter((s) => s.key === state.metric).map((s) => s.label)))].sort();
   if (!labels.includes(state.label ?? "")) state.label = labels[0];
   const params = [...new Set(state.rows.flatMap((r) => Object.keys(r.run.params)))].sort();
@@ -117,6 +118,7 @@ export async function renderChart(root, ctx) {
       lines, bands, logY: state.logY, xLabel: X_AXES[state.xAxis], title: state.metric + (state.label ? ` [${state.label}]` : ""),
       onZoom: grouped ? null : (x0, x1) => { state.zoom = x0 === null ? null : zoomToSteps(lines, x0, x1); ctx.update({ only: "chart" }); },
     });
+    performance.mark("runstore:chart");
     const exact = lines.every((l) => l.exact !== false);
     caption.textContent = grouped ? `${bands.length} groups by ${state.groupBy}: mean ± standard deviation`
       : `${lines.length} runs${state.selected.size ? " selected" : " (first shown; select runs to choose)"}`

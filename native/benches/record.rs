@@ -11,6 +11,12 @@
 //!
 //! The caller's cost of `Series::log` is sampled on every 16th call (the rest run untimed so
 //! the clock reads do not dominate) and reported as p50/p99/max.
+//!
+//! With `--mlflow`, each round also logs points through MLflow's `log_batch` on its SQLite
+//! backend (`bench/mlflow.sh log`, 1/40 of the points: MLflow is far slower) and the rates are
+//! compared.
+
+mod common;
 
 use std::time::Instant;
 
@@ -109,6 +115,7 @@ fn main() {
     let mut best = (f64::INFINITY, f64::INFINITY);
     let mut latencies = Vec::new();
     let mut bytes = 0;
+    let mut mlflow_best: Option<(f64, f64)> = None;
     for round in 0..rounds {
         let a = dir.path().join(format!("recorder{round}.db"));
         let (t_rec, samples) = recorder_round(&a, points);
@@ -122,6 +129,18 @@ fn main() {
             t_direct / t_rec
         );
         best = (best.0.min(t_rec), best.1.min(t_direct));
+        if common::with_mlflow() {
+            let n = (points / 40).to_string();
+            let m = common::mlflow(&["log", &n]);
+            let (rate, per_point) =
+                (m["points_per_s"].as_f64().unwrap(), m["bytes_per_point"].as_f64().unwrap());
+            println!(
+                "           mlflow log_batch {rate:>8.0} points/s ({} points, {per_point:.0} B/point); recorder is {:.0}x faster",
+                m["points"],
+                points as f64 / t_rec / rate
+            );
+            mlflow_best = Some(mlflow_best.map_or((rate, per_point), |(r, b)| (r.max(rate), b)));
+        }
         latencies.extend(samples);
     }
     latencies.sort_unstable();
@@ -143,4 +162,11 @@ fn main() {
         "file size: {bytes} bytes, {:.1} bytes per point (everything included)",
         bytes as f64 / points as f64
     );
+    if let Some((rate, per_point)) = mlflow_best {
+        println!(
+            "mlflow best {rate:.0} points/s, {per_point:.0} bytes per point: recorder {:.0}x the rate, {:.1}x smaller",
+            points as f64 / best.0 / rate,
+            per_point / (bytes as f64 / points as f64)
+        );
+    }
 }

@@ -1,7 +1,8 @@
 // Shared by the browser tests: a static file server for www/ and the fixtures on 127.0.0.1,
 // and Debian's headless Chromium driven by playwright-core.
 import { createServer } from "node:http";
-import { readFile, mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { extname, join, normalize, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -12,34 +13,42 @@ const types = {
 };
 
 /**
- * Serves www/ at / and tests/fixtures/ at /fixtures/, on a free loopback port; answers range
- * requests unless `ranges` is false. `bytesSent()` counts the body bytes served so far.
+ * Serves www/ at /, `fixtures` (default tests/fixtures/) at /fixtures/, and bench/ and
+ * node_modules/ for the benchmarks, on a free loopback port; answers range requests unless
+ * `ranges` is false. `bytesSent()` counts the body bytes of /fixtures/ files served so far.
  */
 export async function serve({ ranges = true, fixtures = join(root, "tests/fixtures") } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const [base, rel] = path.startsWith("/fixtures/")
-      ? [fixtures, path.slice("/fixtures/".length)]
+    const mounts = [["/fixtures/", fixtures], ["/bench/", join(root, "bench")], ["/node_modules/", join(root, "node_modules")]];
+    const mount = mounts.find(([prefix]) => path.startsWith(prefix));
+    const [base, rel] = mount ? [mount[1], path.slice(mount[0].length)]
       : [join(root, "www"), path === "/" ? "index.html" : path.slice(1)];
     const file = normalize(join(base, rel));
     if (!file.startsWith(base)) return res.writeHead(403).end();
+    let size;
     try {
-      const body = await readFile(file);
-      const type = types[extname(file)] ?? "application/octet-stream";
-      // Range requests, as static hosts answer them: the worker reads big files in slices.
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
-      if (range && server.ranges) {
-        const first = Number(range[1]), last = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
-        if (first >= body.length) return res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
-        server.bytesSent += last - first + 1;
-        return res.writeHead(206, { "content-type": type, "content-range": `bytes ${first}-${last}/${body.length}`, "accept-ranges": "bytes" })
-          .end(body.subarray(first, last + 1));
-      }
-      server.bytesSent += body.length;
-      res.writeHead(200, { "content-type": type, "content-length": body.length }).end(req.method === "HEAD" ? undefined : body);
+      size = (await stat(file)).size;
     } catch {
-      res.writeHead(404).end();
+      return res.writeHead(404).end();
     }
+    const type = types[extname(file)] ?? "application/octet-stream";
+    // Range requests, as static hosts answer them: the worker reads big files in slices.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+    let [first, last, status] = [0, size - 1, 200];
+    const headers = { "content-type": type, "accept-ranges": "bytes" };
+    if (range && server.ranges) {
+      first = Number(range[1]);
+      last = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+      if (first >= size) return res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+      status = 206;
+      headers["content-range"] = `bytes ${first}-${last}/${size}`;
+    }
+    headers["content-length"] = size ? last - first + 1 : 0;
+    res.writeHead(status, headers);
+    if (req.method === "HEAD" || size === 0) return res.end();
+    if (mount?.[0] === "/fixtures/") server.bytesSent += last - first + 1;
+    createReadStream(file, { start: first, end: last }).pipe(res);
   });
   server.ranges = ranges;
   server.bytesSent = 0;

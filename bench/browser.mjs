@@ -1,0 +1,161 @@
+// Browser benchmarks P2, P3, P3b and P4 (see BENCHMARKS.md), in Debian's headless Chromium.
+//
+//   node bench/browser.mjs            all of them (generates the seeded data files once, under
+//                                     ~/.cache/runstore/bench-data, with examples/generate.rs)
+//   node bench/browser.mjs p2 p4      some of them
+//
+// P2: time from handing a file to the page until the runs table with summaries and the first
+//     chart are drawn, against sql.js reading the same points in a plain one-row-per-point file
+//     and running the summaries GROUP BY; alternating, 3 rounds each, at 1M, 4M and 20M points.
+// P3: 1 GB and 2.4 GB runstore files: do they open, and the peak memory of all Chromium
+//     processes above the page's baseline while opening, against sql.js opening the same file.
+// P3b: bytes one <runstore-chart> fetches (HTTP range requests) to draw from the 1 GB file.
+// P4: gzip bytes of everything needed to draw the first chart (page and embed), against sql.js.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { serve, launchBrowser, newPage, root } from "../tests/browser/harness.mjs";
+
+const only = process.argv.slice(2);
+const wants = (id) => only.length === 0 || only.includes(id);
+const data = process.env.RUNSTORE_BENCH_DATA ?? join(homedir(), ".cache/runstore/bench-data");
+mkdirSync(data, { recursive: true });
+const PLAIN_SUMMARIES = "SELECT r.name, p.key, count(*), min(p.value), max(p.value), avg(p.value), max(p.step) FROM points p JOIN runs r ON r.id = p.run GROUP BY p.run, p.key";
+const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
+
+/** The seeded runstore file (and plain twin) of `points` points, generated once. */
+function dataFile(points, plain) {
+  const ours = join(data, `runs-${points}.db`), twin = join(data, `plain-${points}.db`);
+  if (!existsSync(ours) || (plain && !existsSync(twin))) {
+    for (const f of [ours, twin]) if (existsSync(f)) execFileSync("rm", [f]);
+    execFileSync("cargo", ["run", "--release", "--locked", "-q", "-p", "runstore", "--example", "generate", "--", ours, String(points),
+      ...(plain ? ["--plain", twin] : [])], { stdio: "inherit", cwd: root });
+  }
+  return { ours, plain: twin, size: statSync(ours).size, plainSize: plain ? statSync(twin).size : 0 };
+}
+
+/** Total resident memory of the running Chromium processes, bytes. */
+function chromiumRss() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("chromium")) continue;
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+    } catch { /* the process ended */ }
+  }
+  return total;
+}
+
+/** Runs `work` while sampling memory; returns [result, peak bytes above the baseline]. */
+async function peakMemory(work) {
+  const baseline = chromiumRss();
+  let peak = baseline;
+  const timer = setInterval(() => { peak = Math.max(peak, chromiumRss()); }, 20);
+  try {
+    const result = await work();
+    peak = Math.max(peak, chromiumRss());
+    return [result, peak - baseline];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function measure(page, start, end) {
+  return page.evaluate(([a, b]) => {
+    const marks = (n) => performance.getEntriesByName(n);
+    return marks(b).at(-1).startTime - marks(a).at(-1).startTime;
+  }, [start, end]);
+}
+
+/** Opens `file` in the runstore page; ms from handing it over to table + first chart drawn. */
+async function runstoreOpen(browser, server, file, timeout = 120_000) {
+  const { page, problems, close } = await newPage(browser);
+  try {
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.readyState === "complete");
+    const [ms, memory] = await peakMemory(async () => {
+      await page.setInputFiles("#file", file);
+      await page.waitForSelector("#chart path.line", { timeout });
+      await page.waitForSelector("#runs tbody tr", { timeout });
+      return measure(page, "runstore:open", "runstore:chart");
+    });
+    if (problems.length) throw new Error(problems.join("; "));
+    return { ms, memory };
+  } finally {
+    await close();
+  }
+}
+
+/** Hands `file` to the sql.js page, which reads it whole, opens it and runs `query`. */
+async function sqljsOpen(browser, server, file, query, timeout = 300_000) {
+  const { page, close } = await newPage(browser);
+  try {
+    await page.goto(`${server.url}/bench/sqljs.html?query=${encodeURIComponent(query)}`);
+    await page.waitForFunction(() => document.readyState === "complete");
+    const [outcome, memory] = await peakMemory(async () => {
+      await page.setInputFiles("#file", file);
+      await page.waitForSelector("#done:not([hidden])", { timeout });
+      return JSON.parse(await page.textContent("#done"));
+    });
+    return { ...outcome, ms: await measure(page, "sqljs:open", "sqljs:done"), memory };
+  } catch (e) {
+    return { error: e.message.split("\n")[0], memory: 0 };
+  } finally {
+    await close();
+  }
+}
+
+const server = await serve({ fixtures: data });
+const browser = await launchBrowser();
+try {
+  if (wants("p4")) {
+    const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(root, f)), { level: 9 }).length, 0);
+    const shared = ["www/pkg/runstore_web.js", "www/pkg/runstore_web_bg.wasm", "www/worker.js", "www/client.js", "www/chart.js"];
+    const page = gz([...shared, "www/index.html", "www/style.css", "www/app.js", "www/dom.js", "www/runs-view.js", "www/chart-view.js", "www/detail-view.js", "www/sql-view.js"]);
+    const embed = gz([...shared, "www/runstore-chart.js"]);
+    const wasm = gz(["www/pkg/runstore_web_bg.wasm"]);
+    const sqljs = gz(["node_modules/sql.js/dist/sql-wasm.js", "node_modules/sql.js/dist/sql-wasm.wasm"]);
+    console.log(`P4 page weight (gzip -9): page ${(page / 1024).toFixed(0)} KB (wasm ${(wasm / 1024).toFixed(0)} KB), embed ${(embed / 1024).toFixed(0)} KB; sql.js ${(sqljs / 1024).toFixed(0)} KB (draws no chart); target ≤ 800 KB`);
+  }
+  if (wants("p2")) {
+    for (const points of [1_000_000, 4_000_000, 20_000_000]) {
+      const f = dataFile(points, true);
+      console.log(`P2 ${points / 1e6}M points, 100 runs, 500 series: runstore file ${mb(f.size)}, plain file ${mb(f.plainSize)}`);
+      const best = { ours: Infinity, sqljs: Infinity };
+      for (let round = 0; round < 3; round++) {
+        const ours = await runstoreOpen(browser, server, f.ours);
+        const other = await sqljsOpen(browser, server, f.plain, PLAIN_SUMMARIES);
+        best.ours = Math.min(best.ours, ours.ms);
+        if (!other.error) best.sqljs = Math.min(best.sqljs, other.ms);
+        console.log(`  round ${round}: runstore ${ours.ms.toFixed(0)} ms (peak +${mb(ours.memory)})   sql.js ${other.error ? `failed: ${other.error}` : `${other.ms.toFixed(0)} ms (${other.rows} rows, peak +${mb(other.memory)})`}`);
+      }
+      console.log(`  best: runstore ${best.ours.toFixed(0)} ms, sql.js ${best.sqljs === Infinity ? "failed" : `${best.sqljs.toFixed(0)} ms`}` +
+        (best.sqljs === Infinity ? "" : `: ${(best.sqljs / best.ours).toFixed(1)}x faster`));
+    }
+  }
+  if (wants("p3") || wants("p3b")) {
+    for (const [label, points] of [["1 GB", 55_000_000], ["2.4 GB", 132_000_000]]) {
+      const f = dataFile(points, false);
+      if (wants("p3")) {
+        const ours = await runstoreOpen(browser, server, f.ours, 600_000);
+        const other = await sqljsOpen(browser, server, f.ours, "SELECT count(*) FROM runs", 600_000);
+        console.log(`P3 ${label} (${mb(f.size)}, ${points / 1e6}M points): runstore opened and charted in ${ours.ms.toFixed(0)} ms, peak +${mb(ours.memory)} = ${(ours.memory / f.size).toFixed(3)}x the file; ` +
+          `sql.js ${other.error ? `failed: ${other.error}` : `opened in ${other.ms.toFixed(0)} ms`}, peak +${mb(other.memory)} = ${(other.memory / f.size).toFixed(2)}x`);
+      }
+      if (wants("p3b") && label === "1 GB") {
+        const { page, close } = await newPage(browser);
+        const before = server.bytesSent();
+        await page.goto(`${server.url}/bench/one-chart.html?db=/fixtures/${f.ours.split("/").pop()}`);
+        await page.waitForSelector("#chart path.line", { timeout: 120_000 });
+        const fetched = server.bytesSent() - before;
+        console.log(`P3b one <runstore-chart> from the ${label} file over HTTP: ${mb(fetched)} fetched (${(fetched / f.size * 100).toFixed(2)}% of the file); target ≤ 2 MB`);
+        await close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
