@@ -111,7 +111,7 @@ pub fn write_runstore_with_offset(path: &Path, spec: Spec, first_run: u64) {
         })));
         events.push(Event::Params {
             owner: runstore_core::event::Owner::Run(id.clone()),
-            params: vec![("lr".into(), lr(run).into()), ("seed".into(), (run / 4).into())],
+            params: vec![("lr".into(), lr(run).into()), ("seed".into(), ((run / 4) as i64).into())],
         });
         for series in 0..spec.series_per_run {
             events.push(Event::Series {
