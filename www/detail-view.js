@@ -83,13 +83,15 @@ export async function renderModels(root, ctx) {
   root.replaceChildren(...parts, versions);
 }
 
-/** Resource usage over time and time spent in spans. */
+/** Every metric across runs (diverged runs counted), resource usage over time, and spans. */
 export async function renderSystem(root, ctx) {
   const { client, state } = ctx;
   const parts = [h("h2", {}, "System")];
   for (const file of state.files.filter((f) => f.runstore)) {
     parts.push(h("h3", {}, file.name));
     const { byName, byRound } = await client.call(file.key, "spans");
+    const overview = await client.call(file.key, "metricsOverview");
+    parts.push(section("Metrics overview", list(overview, (m) => objectsTable(m))));
     for (const kind of ["cpu", "ram", "gpu"]) {
       const { samples } = await client.call(file.key, "resources", kind);
       if (!samples.length) continue;

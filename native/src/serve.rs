@@ -19,6 +19,9 @@ pub struct ServeOptions {
     pub files: Vec<PathBuf>,
 }
 
+/// Requests answered at the same time (browsers open up to six connections per host).
+const ANSWERING_THREADS: usize = 8;
+
 /// A running server.
 pub struct Served {
     server: Server,
@@ -50,11 +53,18 @@ impl Served {
         format!("http://{}/?{}", self.address(), dbs.join("&"))
     }
 
-    /// Answers requests until the process ends.
+    /// Answers requests until the process ends, several at once: a browser opens several
+    /// connections, and one slow reader (a big file to a busy tab) must not hold up the rest.
     pub fn run(&self) {
-        for request in self.server.incoming_requests() {
-            let _ = answer(request, &self.options);
-        }
+        std::thread::scope(|scope| {
+            for _ in 0..ANSWERING_THREADS {
+                scope.spawn(|| {
+                    for request in self.server.incoming_requests() {
+                        let _ = answer(request, &self.options);
+                    }
+                });
+            }
+        });
     }
 
     /// Answers one request (for tests and embedding).

@@ -145,7 +145,7 @@ test("the view state lives in the URL: a link reproduces the view", async () => 
   await close();
 });
 
-test("compare, run detail and the model registry", async () => {
+test("compare, run detail, the model registry and the system overview", async () => {
   const { page, problems, close } = await newPage(browser);
   await page.goto(`${server.url}/?db=/fixtures/basic.db`);
   await page.waitForSelector("#runs tbody tr");
@@ -166,6 +166,18 @@ test("compare, run detail and the model registry", async () => {
   await page.waitForSelector("#model-versions table");
   assert.match(await page.textContent("#model-versions"), /lr=0\.1 seed=0/);
   await shot(page, "models");
+  // System: the collector's metrics overview counts the runs whose loss ended in NaN.
+  await page.click('#tabs button[data-view="system"]');
+  await page.waitForSelector("text=Metrics overview");
+  const overview = await page.$$eval("section.card", (cards) => {
+    const card = cards.find((c) => c.querySelector("h3")?.textContent === "Metrics overview");
+    const columns = [...card.querySelectorAll("th")].map((th) => th.textContent);
+    return [...card.querySelectorAll("tbody tr")].map((tr) => Object.fromEntries([...tr.cells].map((c, i) => [columns[i], c.textContent])));
+  });
+  const diverged = expected.runs.filter((r) => r.metrics.some((m) => m.key === "train/loss" && m.label === "" && m.last === "NaN")).length;
+  assert.ok(diverged > 0);
+  assert.equal(overview.find((m) => m.key === "train/loss").runs_ending_nan, String(diverged));
+  await shot(page, "system");
   assert.deepEqual(problems, []);
   await close();
 });
@@ -289,6 +301,7 @@ test("runstore serve hands the page its files through ?db=, read with range requ
         const m = out.match(/open (http:\/\/\S+)/);
         if (m) resolve(m[1]);
       });
+      child.stderr.on("data", (d) => { out += d; });
       child.on("exit", (code) => reject(new Error(`runstore serve exited (${code}): ${out}`)));
     });
     await page.goto(url);

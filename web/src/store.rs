@@ -198,6 +198,13 @@ impl RunStore {
         to_js(&doc)
     }
 
+    /// Every metric key across runs: points, NaN points, runs that diverged, best and worst
+    /// last value (the collector's metrics overview).
+    #[wasm_bindgen(js_name = metricsOverview, unchecked_return_type = "MetricOverview[]")]
+    pub fn metrics_overview(&self) -> Result<JsValue, JsError> {
+        to_js(&self.store.metrics_overview().map_err(js_error)?)
+    }
+
     /// Span statistics by name and by round.
     pub fn spans(&self) -> Result<JsValue, JsError> {
         let doc = serde_json::json!({
@@ -261,6 +268,8 @@ mod tests {
                 .unwrap()
                 .is_instance_of::<js_sys::Float64Array>()
         );
+        let overview = js_sys::Array::from(&store.metrics_overview().unwrap());
+        assert!(overview.length() > 0);
         let svg = store
             .chart_svg(js_sys::JSON::parse(r#"{"metric": "val/accuracy", "groupBy": ["lr"]}"#).unwrap())
             .unwrap();

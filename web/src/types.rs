@@ -64,6 +64,11 @@ export interface GroupSeries {
   x: JsonFloat[]; mean: JsonFloat[]; lower: JsonFloat[]; upper: JsonFloat[]; count: number[];
 }
 
+export interface MetricOverview {
+  key: string; runs: number; points: number; nan_points: number; runs_ending_nan: number;
+  direction: "minimize" | "maximize"; best_last: JsonFloat | null; worst_last: JsonFloat | null;
+}
+
 export interface SourceCounters { fetches: number; bytes_fetched: number; page_reads: number; cached_bytes: number }
 
 /** One statement's rows, as sql.js returns them. */
