@@ -314,11 +314,27 @@ fn the_fixture_gives_the_expected_answers() {
     assert_same(&answers(&store), &expected, "answers from basic.db differ");
 }
 
+/// The same store as written by schema v1 (before chunk spans were indexed).
+const FIXTURE_V1: &[u8] = include_bytes!("../../tests/fixtures/basic-v1.db");
+
+#[test]
+fn a_file_of_an_older_schema_version_gives_the_same_answers() {
+    let store = Store::from_bytes(FIXTURE_V1).unwrap();
+    assert_eq!(store.compatibility().file_version, 1);
+    let mut expected: Value = serde_json::from_str(EXPECTED).unwrap();
+    expected["stats"]["schema_version"] = json!(1);
+    assert_same(&answers(&store), &expected, "answers from basic-v1.db differ");
+}
+
 #[test]
 fn the_fixture_read_lazily_gives_the_expected_answers() {
     // Small blocks, so that the answers come from many separate fetches and cache evictions.
-    let options =
-        runstore_core::source::SourceOptions { block_size: 8192, max_read_ahead: 16384, cache_bytes: 32768 };
+    let options = runstore_core::source::SourceOptions {
+        block_size: 8192,
+        max_read_ahead: 16384,
+        cache_bytes: 32768,
+        head_bytes: 8192,
+    };
     let (store, stats) = Store::from_source(Box::new(FIXTURE.to_vec()), &options).unwrap();
     let expected: Value = serde_json::from_str(EXPECTED).unwrap();
     assert_same(&answers(&store), &expected, "answers from basic.db read lazily differ");

@@ -48,8 +48,42 @@ fn a_newer_unreadable_file_is_refused() {
     record_small(&path);
     pretend_newer(&path, 99);
     let err = Store::open_read_only(&path).unwrap_err();
-    assert!(matches!(err, runstore_core::Error::SchemaTooNew { found: 99, supported: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            runstore_core::Error::SchemaTooNew {
+                found: 99,
+                supported: runstore_core::schema::SCHEMA_VERSION
+            }
+        ),
+        "{err}"
+    );
     assert!(Recorder::open(&path).is_err());
+}
+
+#[test]
+fn an_older_file_is_upgraded_when_recorded_into_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/basic-v1.db"), &path).unwrap();
+    let before = Store::open_read_only(&path).unwrap();
+    assert_eq!(before.compatibility().file_version, 1);
+    let points = before.stats().unwrap().points;
+    drop(before);
+    record_small(&path);
+    let after = Store::open_read_only(&path).unwrap();
+    assert_eq!(after.compatibility().file_version, runstore_core::schema::SCHEMA_VERSION);
+    assert_eq!(after.stats().unwrap().points, points + 2000);
+    let span_index: bool = after
+        .conn()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'metric_chunks_by_span')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(span_index, "the v2 migration ran");
+    after.integrity_check().unwrap();
 }
 
 #[test]

@@ -210,7 +210,7 @@ test("the SQL console answers like sql.js, refuses writes and interrupts runaway
   await close();
 });
 
-test("a file over 2 GiB opens by reading slices, and bad files get clear errors", async () => {
+test("a file over 2 GiB opens by reading slices, an older schema version opens, and bad files get clear errors", async () => {
   const { page, problems, close } = await newPage(browser);
   const dir = await mkdtemp(join(tmpdir(), "runstore-big-"));
   const big = join(dir, "big.db");
@@ -221,6 +221,12 @@ test("a file over 2 GiB opens by reading slices, and bad files get clear errors"
   await page.setInputFiles("#file", big);
   await page.waitForSelector("#runs tbody tr");
   assert.equal((await tableRows(page)).length, expected.runs.length);
+  // A file written by schema v1 opens (read-only, never migrated) and lists the same runs.
+  await page.setInputFiles("#file", fixture("basic-v1.db"));
+  await page.waitForFunction(() => document.querySelectorAll("#files tbody tr").length === 2);
+  const files = await tableRows(page, "#files tbody tr");
+  assert.deepEqual(files.map((f) => [f[0], f.at(-2)]), [["big.db", "v2"], ["basic-v1.db", "v1"]]);
+  assert.equal((await tableRows(page)).length, 2 * expected.runs.length);
   await page.setInputFiles("#file", { name: "notes.db", mimeType: "application/octet-stream", buffer: Buffer.from("hello, not sqlite".repeat(20)) });
   await page.waitForSelector("#error:not([hidden])");
   assert.match(await page.textContent("#error"), /notes\.db: /);

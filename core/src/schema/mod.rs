@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of runstore files ("RSTR"), so `file(1)` and readers can tell a
 /// runstore store from other SQLite files.
@@ -43,12 +43,15 @@ struct Migration {
     min_reader_version: i64,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("v001_initial.sql"),
-    min_reader_version: 1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("v001_initial.sql"), min_reader_version: 1 },
+    Migration {
+        version: 2,
+        name: "chunk spans",
+        sql: include_str!("v002_chunk_spans.sql"),
+        min_reader_version: 1,
+    },
+];
 
 /// What a reader may do with a file, from its recorded schema version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
