@@ -221,20 +221,9 @@ impl Store {
                 0,
             );
         }
-        // Exactly how many points the range holds, from the overviews (and raw ends).
-        let mut full = Cover::default();
-        cover(a, b, OVERVIEW_LEVELS - 1, &mut full);
-        let raw_points = self.raw_points(req.series_id, &full.raw)?;
-        let mut in_range = raw_points.len() as i64;
-        for &(level, b0, b1) in &full.buckets {
-            in_range += self
-                .conn()
-                .prepare_cached(
-                    "SELECT coalesce(sum(count), 0) FROM metric_overviews
-                     WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
-                )?
-                .query_row(params![req.series_id, level as i64, b0, b1], |r| r.get::<_, i64>(0))?;
-        }
+        // Exactly how many points the range holds: the series' count for all of it, else from
+        // the overviews (and raw ends).
+        let in_range = if (a, b) == (s0, s1) { count } else { self.points_in(req.series_id, a, b)? };
         if in_range <= budget as i64 || count <= budget as i64 {
             let points = self.raw_points(req.series_id, &[(a, b)])?;
             let marks = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
@@ -258,21 +247,16 @@ impl Store {
             );
         }
         // The finest level with at most `budget` buckets in the range: up to four marks each,
-        // which the final reduction brings to the budget (so resolution is never wasted).
-        let mut level = OVERVIEW_LEVELS - 1;
-        for l in 0..OVERVIEW_LEVELS {
-            let w = bucket_width(l);
-            let n: i64 = self
-                .conn()
-                .prepare_cached(
-                    "SELECT count(*) FROM metric_overviews WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
-                )?
-                .query_row(params![req.series_id, l as i64, a.div_euclid(w), b.div_euclid(w)], |r| r.get(0))?;
-            if n as usize <= budget {
-                level = l;
-                break;
-            }
-        }
+        // which the final reduction brings to the budget. A level has no more buckets than the
+        // range spans, nor more than the points in it, so no rows are counted (in the browser
+        // each page of rows is a read); only steps that cluster with wide gaps between get a
+        // coarser level than they could.
+        let level = (0..OVERVIEW_LEVELS)
+            .find(|&l| {
+                let w = bucket_width(l);
+                (b.div_euclid(w) - a.div_euclid(w) + 1).min(in_range) <= budget as i64
+            })
+            .unwrap_or(OVERVIEW_LEVELS - 1);
         let mut plan = Cover::default();
         cover(a, b, level, &mut plan);
         let mut marks: Vec<(i64, i64, f64)> = Vec::new();
@@ -353,6 +337,21 @@ impl Store {
     }
 
     /// Points of the series whose steps fall in any of `ranges`, by step.
+    /// Points with steps in `[a, b]`: whole overview buckets' counts plus the raw ends.
+    fn points_in(&self, series_id: i64, a: i64, b: i64) -> Result<i64> {
+        let mut full = Cover::default();
+        cover(a, b, OVERVIEW_LEVELS - 1, &mut full);
+        let mut n = self.raw_points(series_id, &full.raw)?.len() as i64;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT coalesce(sum(count), 0) FROM metric_overviews
+             WHERE series_id = ?1 AND level = ?2 AND bucket BETWEEN ?3 AND ?4",
+        )?;
+        for &(level, b0, b1) in &full.buckets {
+            n += stmt.query_row(params![series_id, level as i64, b0, b1], |r| r.get::<_, i64>(0))?;
+        }
+        Ok(n)
+    }
+
     fn raw_points(&self, series_id: i64, ranges: &[(i64, i64)]) -> Result<Vec<Point>> {
         let mut out: Vec<Point> = Vec::new();
         let mut decoded: Vec<Point> = Vec::new();
