@@ -166,5 +166,7 @@ function wire() {
 
 readUrl();
 wire();
+// The worker has loaded and warmed up the wasm: a file handed over now opens at full speed.
+client.ready.then(() => { document.documentElement.dataset.ready = ""; }, () => {});
 const embedded = globalThis.runstoreInline?.files?.() ?? [];
 openAll([...state.urls, ...embedded]);

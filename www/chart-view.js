@@ -54,16 +54,16 @@ function zoomToSteps(lines, x0, x1) {
 
 async function lineData(ctx, rows) {
   const { client, state } = ctx;
-  const lines = [];
-  for (const [i, row] of rows.entries()) {
+  // Every request at once: the worker reads the series while this thread lays out the page.
+  const lines = await Promise.all(rows.map(async (row, i) => {
     const series = seriesOf(row, state);
-    if (!series) continue;
+    if (!series) return null;
     const data = await client.call(row.fileKey, "series", series.series_id, seriesOptions(state, 1500));
-    lines.push({ label: ctx.multipleFiles() ? `${row.run.name} (${row.fileName})` : row.run.name, x: data.x,
+    return { label: ctx.multipleFiles() ? `${row.run.name} (${row.fileName})` : row.run.name, x: data.x,
       y: data.smoothed ?? data.y, raw: data.smoothed ? data.y : null, steps: data.steps, exact: data.exact,
-      color: PALETTE[i % PALETTE.length] });
-  }
-  return lines;
+      color: PALETTE[i % PALETTE.length] };
+  }));
+  return lines.filter(Boolean);
 }
 
 async function groupData(ctx) {

@@ -61,6 +61,20 @@ fn a_lookup_fetches_a_small_part_of_the_file() {
 }
 
 #[test]
+fn opening_and_counting_read_the_start_of_the_file_in_one_fetch() {
+    let bytes = store_bytes(40);
+    let (store, stats) = Store::from_source(Box::new(bytes), &SourceOptions::default()).unwrap();
+    store.stats().unwrap();
+    let counters = stats.get();
+    assert_eq!(counters.fetches, 1, "{counters:?}");
+    let (store, stats) =
+        Store::from_source(Box::new(store_bytes(40)), &SourceOptions { head_bytes: 0, ..Default::default() })
+            .unwrap();
+    store.stats().unwrap();
+    assert!(stats.get().fetches > 1, "without the head read, every root page is a fetch");
+}
+
+#[test]
 fn a_scan_reads_ahead_in_growing_fetches() {
     let bytes = store_bytes(10);
     let options = SourceOptions { block_size: 4096, ..Default::default() };

@@ -29,6 +29,8 @@ mod options;
 mod sql;
 mod store;
 mod types;
+mod warm_up;
 
 pub use sql::{Database, Statement};
 pub use store::RunStore;
+pub use warm_up::warm_up;

@@ -33,7 +33,8 @@ impl ReadAhead {
         let max_read_ahead = options.max_read_ahead.max(block_size);
         // The cache must hold a whole read-ahead, or a fetch would evict its own first block.
         let cache_bytes = options.cache_bytes.max(2 * u64::from(max_read_ahead));
-        let options = SourceOptions { block_size, max_read_ahead, cache_bytes };
+        let head_bytes = options.head_bytes.min(max_read_ahead);
+        let options = SourceOptions { block_size, max_read_ahead, cache_bytes, head_bytes };
         ReadAhead {
             size: source.size(),
             source,
@@ -81,8 +82,14 @@ impl ReadAhead {
     fn fetch_from(&mut self, index: u64) -> Result<(), String> {
         let block_size = u64::from(self.options.block_size);
         let max_blocks = u64::from(self.options.max_read_ahead) / block_size;
-        self.run_blocks =
-            if index == self.next_sequential { (self.run_blocks * 2).min(max_blocks) } else { 1 };
+        let first_fetch = self.next_sequential == u64::MAX;
+        self.run_blocks = if first_fetch && index == 0 {
+            (u64::from(self.options.head_bytes) / block_size).max(1)
+        } else if index == self.next_sequential {
+            (self.run_blocks * 2).min(max_blocks)
+        } else {
+            1
+        };
         let last_block = self.size.div_ceil(block_size);
         let mut count = 1;
         while count < self.run_blocks

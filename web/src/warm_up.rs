@@ -1,0 +1,82 @@
+//! Warming the module up before a file arrives.
+//!
+//! Browsers compile a WebAssembly function the first time it runs, so the first open of a
+//! file paid for compiling SQLite's parser, virtual machine and B-tree code and runstore's
+//! readers (~40 ms of a ~300 ms first chart). `warmUp()` runs the same paths once on a small
+//! store built in memory, while the page waits for the user to drop a file.
+
+use runstore_core::analysis::SeriesRequest;
+use runstore_core::event::{Owner, RunRecord};
+use runstore_core::source::SourceOptions;
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{js_error, series_to_js, to_js};
+
+/// Runs open, stats, runs with a filter, and a chart series once on a small in-memory store,
+/// read through the same lazy reader files use. Call it when the module has loaded.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up() -> Result<(), JsError> {
+    let mut store = Store::open_in_memory(0).map_err(js_error)?;
+    let experiment = Id::from_parts(0, 1);
+    let run = Id::from_parts(0, 2);
+    let mut events = vec![
+        Event::Experiment {
+            id: experiment.clone(),
+            name: "warm-up".into(),
+            description: String::new(),
+            time_ms: 0,
+        },
+        Event::Run(Box::new(RunRecord {
+            id: run.clone(),
+            experiment_id: experiment,
+            trial_id: None,
+            name: "warm-up".into(),
+            status: RunStatus::Completed,
+            host: None,
+            pid: None,
+            heartbeat_interval_ms: None,
+            time_ms: 0,
+        })),
+        Event::Params { owner: Owner::Run(run.clone()), params: vec![("lr".into(), 0.1.into())] },
+        Event::Series {
+            handle: 0,
+            run_id: run,
+            key: "loss".into(),
+            context: Context::none().to_json(),
+            label: String::new(),
+        },
+    ];
+    events.extend((0..20_000).map(|step| Event::Point {
+        handle: 0,
+        point: Point { step, time_ms: step, value: 1.0 / (step as f64 + 1.0), epoch: None, batch: None },
+    }));
+    BatchWriter::new().write(store.conn_mut(), &events).map_err(js_error)?;
+    let bytes = store.to_bytes().map_err(js_error)?;
+    let (store, _) = Store::from_source(Box::new(bytes), &SourceOptions::default()).map_err(js_error)?;
+    to_js(&store.stats().map_err(js_error)?)?;
+    let query = RunQuery { filter: Some("params.lr > 0".into()), with_metrics: true, ..Default::default() };
+    let runs = store.runs(&query).map_err(js_error)?;
+    to_js(&runs)?;
+    let series = runs.first().and_then(|r| r.metrics.first()).map(|m| m.series_id).unwrap_or_default();
+    for range in [None, Some((5_000, 6_000))] {
+        let mut request = SeriesRequest::new(series);
+        request.budget = 1500;
+        request.from_step = range.map(|r| r.0);
+        request.to_step = range.map(|r| r.1);
+        series_to_js(&store.series_data(&request).map_err(js_error)?, None)?;
+    }
+    Ok(())
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn warming_up_succeeds() {
+        super::warm_up().unwrap();
+    }
+}
