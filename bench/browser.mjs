@@ -158,7 +158,7 @@ try {
         await page.goto(`${server.url}/bench/one-chart.html?db=/fixtures/${f.ours.split("/").pop()}`);
         await page.waitForSelector("#chart path.line", { timeout: 120_000 });
         const fetched = server.bytesSent() - before;
-        console.log(`P3b one <runstore-chart> from the ${label} file over HTTP: ${mb(fetched)} fetched (${(fetched / f.size * 100).toFixed(2)}% of the file); target ≤ 2 MB`);
+        console.log(`P3b one <runstore-chart> from the ${label} file over HTTP: ${mb(fetched)} (${fetched} bytes) fetched (${(fetched / f.size * 100).toFixed(2)}% of the file); target ≤ 2 MB`);
         await close();
       }
     }

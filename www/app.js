@@ -99,8 +99,11 @@ const views = {
   runs: async (root) => {
     const table = h("div", { id: "runs-view" }), chart = h("div", { id: "chart-view" });
     root.replaceChildren(table, chart);
+    // The chart first: its requests go to the worker, which reads the series while this
+    // thread builds the table.
+    const charted = renderChart(chart, ctx);
     renderRuns(table, ctx);
-    await renderChart(chart, ctx);
+    await charted;
   },
   compare: (root) => renderCompare(root, ctx, chartedRows(state).filter((r) => state.selected.has(r.run.id))),
   models: (root) => renderModels(root, ctx),

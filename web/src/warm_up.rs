@@ -13,40 +13,49 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::{js_error, series_to_js, to_js};
 
+/// Runs in the warm-up store, and the metrics each has.
+const RUNS: u64 = 100;
+const KEYS: [&str; 5] = ["loss", "accuracy", "lr", "grad_norm", "throughput"];
+
 /// Runs open, stats, runs with a filter, and a chart series once on a small in-memory store,
 /// read through the same lazy reader files use. Call it when the module has loaded.
 #[wasm_bindgen(js_name = warmUp)]
 pub fn warm_up() -> Result<(), JsError> {
     let mut store = Store::open_in_memory(0).map_err(js_error)?;
     let experiment = Id::from_parts(0, 1);
-    let run = Id::from_parts(0, 2);
-    let mut events = vec![
-        Event::Experiment {
-            id: experiment.clone(),
-            name: "warm-up".into(),
-            description: String::new(),
-            time_ms: 0,
-        },
-        Event::Run(Box::new(RunRecord {
-            id: run.clone(),
-            experiment_id: experiment,
+    let mut events = vec![Event::Experiment {
+        id: experiment.clone(),
+        name: "warm-up".into(),
+        description: String::new(),
+        time_ms: 0,
+    }];
+    // A runs table's worth of runs and series: converting results to JS objects runs JS glue
+    // that the browser optimises only after many calls.
+    for run in 0..RUNS {
+        let id = Id::from_parts(0, 2 + u128::from(run));
+        events.push(Event::Run(Box::new(RunRecord {
+            id: id.clone(),
+            experiment_id: experiment.clone(),
             trial_id: None,
-            name: "warm-up".into(),
+            name: format!("warm-up {run}"),
             status: RunStatus::Completed,
             host: None,
             pid: None,
             heartbeat_interval_ms: None,
             time_ms: 0,
-        })),
-        Event::Params { owner: Owner::Run(run.clone()), params: vec![("lr".into(), 0.1.into())] },
-        Event::Series {
-            handle: 0,
-            run_id: run,
-            key: "loss".into(),
-            context: Context::none().to_json(),
-            label: String::new(),
-        },
-    ];
+        })));
+        events.push(Event::Params { owner: Owner::Run(id.clone()), params: vec![("lr".into(), 0.1.into())] });
+        for (k, key) in (0..).zip(KEYS) {
+            events.push(Event::Series {
+                handle: run * KEYS.len() as u64 + k,
+                run_id: id.clone(),
+                key: key.into(),
+                context: Context::none().to_json(),
+                label: String::new(),
+            });
+        }
+    }
+    // One long series (the first run's first), so that charts take the overview path too.
     events.extend((0..20_000).map(|step| Event::Point {
         handle: 0,
         point: Point { step, time_ms: step, value: 1.0 / (step as f64 + 1.0), epoch: None, batch: None },
@@ -58,7 +67,8 @@ pub fn warm_up() -> Result<(), JsError> {
     let query = RunQuery { filter: Some("params.lr > 0".into()), with_metrics: true, ..Default::default() };
     let runs = store.runs(&query).map_err(js_error)?;
     to_js(&runs)?;
-    let series = runs.first().and_then(|r| r.metrics.first()).map(|m| m.series_id).unwrap_or_default();
+    let series =
+        runs.iter().flat_map(|r| &r.metrics).find(|m| m.count > 0).map(|m| m.series_id).unwrap_or_default();
     for range in [None, Some((5_000, 6_000))] {
         let mut request = SeriesRequest::new(series);
         request.budget = 1500;

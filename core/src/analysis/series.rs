@@ -257,6 +257,11 @@ impl Store {
                 (b.div_euclid(w) - a.div_euclid(w) + 1).min(in_range) <= budget as i64
             })
             .unwrap_or(OVERVIEW_LEVELS - 1);
+        // An end of the range that is the series' own end can grow to the bucket boundary: no
+        // points lie beyond it, so whole buckets cover it and no raw chunk is read.
+        let w = bucket_width(level);
+        let a = if a == s0 { a.div_euclid(w) * w } else { a };
+        let b = if b == s1 { (b.div_euclid(w) + 1) * w - 1 } else { b };
         let mut plan = Cover::default();
         cover(a, b, level, &mut plan);
         let mut marks: Vec<(i64, i64, f64)> = Vec::new();

@@ -58,7 +58,9 @@ impl ByteSource for Vec<u8> {
 /// How a [`ByteSource`] is read.
 #[derive(Debug, Clone, Copy)]
 pub struct SourceOptions {
-    /// Smallest fetch, in bytes (a power of two, at least the page size). Default 32 KiB.
+    /// Smallest fetch, in bytes (a power of two, at least the page size). Default 8 KiB,
+    /// runstore's page size: a lookup fetches just the page it needs (a static file read over
+    /// HTTP is charged by the byte), while scans still grow their fetches.
     pub block_size: u32,
     /// Largest fetch while reads run sequentially. Default 4 MiB.
     pub max_read_ahead: u32,
@@ -74,7 +76,7 @@ pub struct SourceOptions {
 impl Default for SourceOptions {
     fn default() -> Self {
         SourceOptions {
-            block_size: 32 << 10,
+            block_size: 8 << 10,
             max_read_ahead: 4 << 20,
             cache_bytes: 32 << 20,
             head_bytes: 512 << 10,
