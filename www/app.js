@@ -88,7 +88,8 @@ function renderFiles() {
   body.replaceChildren(...state.files.map((f) => h("tr", {},
     h("td", {}, f.name),
     ...(f.runstore
-      ? [f.stats.experiments, f.stats.runs, f.stats.series, f.stats.points, f.stats.nan_points, `${(f.stats.size_bytes / 1048576).toFixed(1)} MiB`, `v${f.compatibility.file_version}`]
+      ? [f.stats?.experiments, f.stats?.runs, f.stats?.series, f.stats?.points, f.stats?.nan_points,
+        f.stats ? `${(f.stats.size_bytes / 1048576).toFixed(1)} MiB` : "…", `v${f.compatibility.file_version}`]
       : ["", "", "", "", "", "", ""]).map((v) => h("td", { className: "num" }, text(v))),
     h("td", { className: "muted" }, f.runstore ? "" : `not a runstore file (${f.error}); the SQL console can read it`))));
   $("files-section").hidden = !state.files.length;
@@ -142,6 +143,11 @@ async function openAll(sources) {
   renderFiles();
   await loadRuns();
   await update();
+  // The files' counts come last: they read every table, and the runs and chart come first.
+  await Promise.all(state.files.filter((f) => f.runstore && !f.stats).map(async (f) => {
+    f.stats = await client.call(f.key, "stats");
+  }));
+  renderFiles();
 }
 
 function wire() {

@@ -50,7 +50,7 @@ export class Client {
 
   /**
    * Opens a File, a URL, or bytes; the same source opens once however many callers ask.
-   * Resolves to {key, name, runstore, error, stats, compatibility}.
+   * Resolves to {key, name, runstore, error, compatibility}.
    */
   open(source, name) {
     const key = typeof source === "string" ? `url:${new URL(source, location.href).href}`

@@ -86,7 +86,6 @@ function describe(key) {
     runstore: store !== null,
     // Why a SQLite file is open for the SQL console only.
     error,
-    stats: store ? store.stats() : null,
     compatibility: store ? store.compatibility() : null,
   };
 }
@@ -99,7 +98,10 @@ function entry(key) {
 
 const ops = {
   init({ wasm }) {
-    ready ??= wasm_bindgen({ module_or_path: wasm ?? new URL("pkg/runstore_web_bg.wasm", self.location.href) });
+    // Warm up: the browser compiles each wasm function when it first runs, so run the read
+    // path once now rather than when the user's file arrives.
+    ready ??= wasm_bindgen({ module_or_path: wasm ?? new URL("pkg/runstore_web_bg.wasm", self.location.href) })
+      .then(() => wasm_bindgen.warmUp());
     return ready.then(() => true);
   },
   open,

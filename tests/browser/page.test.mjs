@@ -60,6 +60,8 @@ test("dropped files list their runs together, as core reads them", async () => {
   assert.deepEqual(basic.map((r) => r[state]), expected.runs.map((r) => r.state));
   assert.deepEqual(basic.map((r) => r[lr]), expected.runs.map((r) => r.params.lr === undefined ? "" : String(r.params.lr)));
   assert.equal(rows.filter((r) => r[file] === "hostile.db").length, 8);
+  // The files' counts arrive after the runs and the chart.
+  await page.waitForFunction(() => [...document.querySelectorAll("#files tbody tr")].every((tr) => tr.cells[2].textContent !== ""));
   const files = await tableRows(page, "#files tbody tr");
   assert.deepEqual(files.map((f) => [f[0], f[2]]), [["basic.db", String(expected.stats.runs)], ["hostile.db", "8"]]);
   await shot(page, "two-files");
