@@ -196,3 +196,27 @@ fn refine_open_error(path: &Path, e: Error) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn cached_statements_are_not_planned_again_on_each_use() {
+        let mut memory = Store::open_in_memory(0).unwrap();
+        let (lazy, _) =
+            crate::source::open_connection(Box::new(memory.to_bytes().unwrap()), &Default::default())
+                .unwrap();
+        let sql = "SELECT count(*) FROM params WHERE owner_kind = ?1 AND owner_id = ?2";
+        for conn in [memory.conn(), &lazy] {
+            for id in ["a", "b", "c", "d"] {
+                let mut stmt = conn.prepare_cached(sql).unwrap();
+                stmt.query_row(("run", id), |r| r.get::<_, i64>(0)).unwrap();
+            }
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+        }
+    }
+}

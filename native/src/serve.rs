@@ -1,14 +1,28 @@
 //! A small static server for the web page and `.db` files, on localhost: what
 //! `runstore serve` runs. `.db` files are answered with HTTP range requests (206 Partial
 //! Content), so the page can read large files in slices, and `HEAD` gives their length.
+//!
+//! HTTP/1.1 on `std::net`, one thread per connection: browsers keep several connections
+//! open between requests, and a connection waiting for its next request must never hold up
+//! another (tiny_http's fixed pool let a page load hang on connections it never read). An
+//! idle connection is closed after [`IDLE`].
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use std::time::Duration;
 
 use crate::{Error, Result};
+
+/// How long a connection may stay silent before it is closed.
+pub const IDLE: Duration = Duration::from_secs(30);
+
+/// Longest request line or header line accepted.
+const MAX_LINE: u64 = 16 << 10;
+
+/// Most header lines accepted in one request.
+const MAX_HEADERS: usize = 100;
 
 /// What to serve.
 #[derive(Debug, Clone)]
@@ -19,26 +33,23 @@ pub struct ServeOptions {
     pub files: Vec<PathBuf>,
 }
 
-/// Requests answered at the same time (browsers open up to six connections per host).
-const ANSWERING_THREADS: usize = 8;
-
-/// A running server.
+/// A bound server.
 pub struct Served {
-    server: Server,
+    listener: TcpListener,
     options: ServeOptions,
 }
 
 /// Binds `address` (e.g. `127.0.0.1:8080`, or port 0 for any free port).
 pub fn bind(address: &str, options: ServeOptions) -> Result<Served> {
-    let server = Server::http(address)
-        .map_err(|e| Error::Io { path: address.to_string(), source: std::io::Error::other(e.to_string()) })?;
-    Ok(Served { server, options })
+    let listener =
+        TcpListener::bind(address).map_err(|source| Error::Io { path: address.to_string(), source })?;
+    Ok(Served { listener, options })
 }
 
 impl Served {
     /// The bound address.
     pub fn address(&self) -> String {
-        self.server.server_addr().to_string()
+        self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
     }
 
     /// The page's URL opening every served file (`?db=` per file).
@@ -53,25 +64,119 @@ impl Served {
         format!("http://{}/?{}", self.address(), dbs.join("&"))
     }
 
-    /// Answers requests until the process ends, several at once: a browser opens several
-    /// connections, and one slow reader (a big file to a busy tab) must not hold up the rest.
+    /// Answers requests until the process ends, each connection on its own thread.
     pub fn run(&self) {
         std::thread::scope(|scope| {
-            for _ in 0..ANSWERING_THREADS {
+            for stream in self.listener.incoming().flatten() {
                 scope.spawn(|| {
-                    for request in self.server.incoming_requests() {
-                        let _ = answer(request, &self.options);
-                    }
+                    let _ = serve_connection(stream, &self.options);
                 });
             }
         });
     }
 
-    /// Answers one request (for tests and embedding).
+    /// Accepts one connection and answers its requests until the client closes it or stays
+    /// silent for [`IDLE`] (for tests and embedding).
     pub fn answer_one(&self) -> Result<()> {
-        let request = self.server.recv().map_err(|e| Error::io(Path::new("server"), e))?;
-        answer(request, &self.options).map_err(|e| Error::io(Path::new("server"), e))
+        let (stream, _) = self.listener.accept().map_err(|e| Error::io(Path::new("server"), e))?;
+        serve_connection(stream, &self.options).map_err(|e| Error::io(Path::new("server"), e))
     }
+}
+
+/// One parsed request: what answering needs.
+struct Request {
+    method: String,
+    target: String,
+    range: Option<String>,
+    keep_alive: bool,
+}
+
+/// Why a request could not be read.
+enum Unreadable {
+    /// The client closed the connection or stayed silent: nothing to answer.
+    Gone,
+    /// Not HTTP as this server speaks it: answered 400, then the connection is closed.
+    Malformed,
+}
+
+fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(IDLE))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = BufWriter::new(stream);
+    loop {
+        let request = match read_request(&mut reader) {
+            Ok(request) => request,
+            Err(Unreadable::Gone) => return Ok(()),
+            Err(Unreadable::Malformed) => {
+                respond_text(&mut writer, 400, "bad request", false)?;
+                writer.flush()?;
+                // Closing with unread input would reset the connection, and the client could
+                // lose the answer: stop writing, then read what is left for a moment.
+                let stream = writer.get_ref();
+                stream.shutdown(std::net::Shutdown::Write)?;
+                stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+                let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
+                return Ok(());
+            }
+        };
+        answer(&request, options, &mut writer)?;
+        writer.flush()?;
+        if !request.keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+/// One line, at most [`MAX_LINE`] bytes, without its line end.
+fn read_line(reader: &mut impl BufRead) -> std::result::Result<String, Unreadable> {
+    let mut line = String::new();
+    match reader.take(MAX_LINE).read_line(&mut line) {
+        Ok(0) | Err(_) if line.is_empty() => Err(Unreadable::Gone),
+        Ok(_) if !line.ends_with('\n') => Err(Unreadable::Malformed),
+        Ok(_) => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
+        Err(_) => Err(Unreadable::Malformed),
+    }
+}
+
+fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unreadable> {
+    let mut line = read_line(reader)?;
+    // Tolerate blank lines between requests (RFC 9112, 2.2).
+    while line.is_empty() {
+        line = read_line(reader)?;
+    }
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Unreadable::Malformed);
+    };
+    if !matches!(version, "HTTP/1.0" | "HTTP/1.1") || !target.starts_with('/') {
+        return Err(Unreadable::Malformed);
+    }
+    let (mut range, mut connection): (Option<String>, Option<String>) = (None, None);
+    for _ in 0..=MAX_HEADERS {
+        let header = match read_line(reader) {
+            Ok(header) => header,
+            Err(Unreadable::Gone) => return Err(Unreadable::Malformed),
+            Err(e) => return Err(e),
+        };
+        if header.is_empty() {
+            let connection = connection.unwrap_or_default();
+            let keep_alive = if version == "HTTP/1.1" {
+                !connection.contains("close")
+            } else {
+                connection.contains("keep-alive")
+            };
+            return Ok(Request { method: method.to_string(), target: target.to_string(), range, keep_alive });
+        }
+        let (name, value) = header.split_once(':').ok_or(Unreadable::Malformed)?;
+        if name.eq_ignore_ascii_case("range") {
+            range = Some(value.trim().to_string());
+        } else if name.eq_ignore_ascii_case("connection") {
+            connection = Some(value.trim().to_ascii_lowercase());
+        }
+    }
+    Err(Unreadable::Malformed)
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -86,10 +191,6 @@ fn content_type(path: &Path) -> &'static str {
         Some("ts") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
-}
-
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
 /// Maps a URL path to a file: `/files/NAME` to a served `.db`, anything else inside `www`.
@@ -128,48 +229,89 @@ fn range(value: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && end < len).then_some((start, end))
 }
 
-fn answer(request: Request, options: &ServeOptions) -> std::io::Result<()> {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return request.respond(Response::from_string("only GET and HEAD").with_status_code(405));
+fn answer(request: &Request, options: &ServeOptions, out: &mut impl Write) -> std::io::Result<()> {
+    let keep = request.keep_alive;
+    if request.method != "GET" && request.method != "HEAD" {
+        return respond_text(out, 405, "only GET and HEAD", keep);
     }
-    let Some(path) = resolve(request.url(), options) else {
-        return request.respond(Response::from_string("not found").with_status_code(404));
+    let Some(path) = resolve(&request.target, options) else {
+        return respond_text(out, 404, "not found", keep);
     };
-    let mut file = File::open(&path)?;
+    let Ok(mut file) = File::open(&path) else {
+        return respond_text(out, 404, "not found", keep);
+    };
     let len = file.metadata()?.len();
-    let kind = header("Content-Type", content_type(&path));
-    let ranges = header("Accept-Ranges", "bytes");
-    let wanted =
-        request.headers().iter().find(|h| h.field.equiv("Range")).map(|h| h.value.as_str().to_string());
-    let head = *request.method() == Method::Head;
-    match wanted {
-        Some(spec) => match range(&spec, len) {
-            Some((start, end)) => {
-                let mut body = vec![0u8; (end - start + 1) as usize];
-                file.seek(SeekFrom::Start(start))?;
-                file.read_exact(&mut body)?;
-                let response = Response::from_data(if head { Vec::new() } else { body })
-                    .with_status_code(StatusCode(206))
-                    .with_header(kind)
-                    .with_header(ranges)
-                    .with_header(header("Content-Range", &format!("bytes {start}-{end}/{len}")));
-                request.respond(response)
+    let (status, start, body_len) = match &request.range {
+        None => (200, 0, len),
+        Some(spec) => match range(spec, len) {
+            Some((start, end)) => (206, start, end - start + 1),
+            None => {
+                let extra = format!("Content-Range: bytes */{len}\r\n");
+                return respond(
+                    out,
+                    416,
+                    "text/plain; charset=utf-8",
+                    &extra,
+                    b"range not satisfiable",
+                    keep,
+                );
             }
-            None => request.respond(
-                Response::from_string("range not satisfiable")
-                    .with_status_code(416)
-                    .with_header(header("Content-Range", &format!("bytes */{len}"))),
-            ),
         },
-        // For HEAD, tiny_http sends the headers (Content-Length included) and no body.
-        None => request.respond(Response::new(
-            StatusCode(200),
-            vec![kind, ranges],
-            file,
-            Some(len as usize),
-            None,
-        )),
+    };
+    let mut extra = "Accept-Ranges: bytes\r\n".to_string();
+    if status == 206 {
+        extra.push_str(&format!("Content-Range: bytes {start}-{}/{len}\r\n", start + body_len - 1));
     }
+    write_head(out, status, content_type(&path), &extra, body_len, keep)?;
+    if request.method == "GET" {
+        file.seek(SeekFrom::Start(start))?;
+        let copied = std::io::copy(&mut file.take(body_len), out)?;
+        if copied != body_len {
+            // The file shrank while it was sent: the client must not take this for the body.
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shrank while served"));
+        }
+    }
+    Ok(())
+}
+
+fn write_head(
+    out: &mut impl Write,
+    status: u16,
+    content_type: &str,
+    extra: &str,
+    body_len: u64,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        206 => "Partial Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        416 => "Range Not Satisfiable",
+        _ => "",
+    };
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    write!(
+        out,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {body_len}\r\n{extra}Connection: {connection}\r\n\r\n"
+    )
+}
+
+fn respond(
+    out: &mut impl Write,
+    status: u16,
+    content_type: &str,
+    extra: &str,
+    body: &[u8],
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    write_head(out, status, content_type, extra, body.len() as u64, keep_alive)?;
+    out.write_all(body)
+}
+
+fn respond_text(out: &mut impl Write, status: u16, text: &str, keep_alive: bool) -> std::io::Result<()> {
+    respond(out, status, "text/plain; charset=utf-8", "", text.as_bytes(), keep_alive)
 }
 
 #[cfg(test)]

@@ -66,3 +66,75 @@ fn serves_the_page_and_db_ranges_and_nothing_else() {
     assert!(status.contains("404"), "{status}");
     worker.join().unwrap();
 }
+
+/// A served folder with a page and one `.db` file, and the server answering in the background.
+fn serve_in_background() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    let db = dir.path().join("runs.db");
+    std::fs::write(&db, vec![7u8; 5000]).unwrap();
+    let served = bind("127.0.0.1:0", ServeOptions { www, files: vec![db] }).unwrap();
+    let address = served.address();
+    std::thread::spawn(move || served.run());
+    (dir, address)
+}
+
+/// Reads one response (status line, headers, a Content-Length body) from a kept-alive stream.
+fn read_response(stream: &mut std::io::BufReader<TcpStream>) -> (String, Vec<u8>) {
+    use std::io::BufRead;
+    let mut status = String::new();
+    stream.read_line(&mut status).unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    (status, body)
+}
+
+#[test]
+fn idle_kept_alive_connections_do_not_hold_up_others() {
+    let (_dir, address) = serve_in_background();
+    // More open, silent connections than any fixed pool of connection threads would have.
+    let idle: Vec<TcpStream> = (0..16).map(|_| TcpStream::connect(&address).unwrap()).collect();
+    let stream = TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    // Two requests on one kept-alive connection, the second a range.
+    writer.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (status, body) = read_response(&mut reader);
+    assert!(status.contains("200") && body.ends_with(b"<title>t</title>"), "{status}");
+    writer.write_all(b"GET /files/runs.db HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\n\r\n").unwrap();
+    let (status, body) = read_response(&mut reader);
+    assert!(status.contains("206") && body == [7u8; 10], "{status}");
+    drop(idle);
+}
+
+#[test]
+fn malformed_requests_get_400_and_a_closed_connection() {
+    let (_dir, address) = serve_in_background();
+    for request in [
+        "NONSENSE\r\n\r\n",
+        "GET / HTTP/9\r\n\r\n",
+        "GET relative HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon\r\n\r\n",
+    ] {
+        let (status, headers, _) = get(&address, request);
+        assert!(status.contains("400"), "{request:?}: {status}");
+        assert!(headers.contains("connection: close"), "{headers}");
+    }
+    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000));
+    let (status, _, _) = get(&address, &long);
+    assert!(status.contains("400"), "{status}");
+}

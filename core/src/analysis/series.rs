@@ -341,7 +341,6 @@ impl Store {
         Ok(epochs)
     }
 
-    /// Points of the series whose steps fall in any of `ranges`, by step.
     /// Points with steps in `[a, b]`: whole overview buckets' counts plus the raw ends.
     fn points_in(&self, series_id: i64, a: i64, b: i64) -> Result<i64> {
         let mut full = Cover::default();
@@ -357,6 +356,7 @@ impl Store {
         Ok(n)
     }
 
+    /// Points of the series whose steps fall in any of `ranges`, by step.
     fn raw_points(&self, series_id: i64, ranges: &[(i64, i64)]) -> Result<Vec<Point>> {
         let mut out: Vec<Point> = Vec::new();
         let mut decoded: Vec<Point> = Vec::new();
