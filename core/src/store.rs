@@ -209,14 +209,22 @@ mod tests {
         let (lazy, _) =
             crate::source::open_connection(Box::new(memory.to_bytes().unwrap()), &Default::default())
                 .unwrap();
-        let sql = "SELECT count(*) FROM params WHERE owner_kind = ?1 AND owner_id = ?2";
+        // Two cached statements taken in turn, as listing runs does for each run.
+        let queries = [
+            "SELECT key, kind, value FROM params WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
+            "SELECT key, value FROM tags WHERE owner_kind = ?1 AND owner_id = ?2 ORDER BY key",
+        ];
         for conn in [memory.conn(), &lazy] {
             for id in ["a", "b", "c", "d"] {
-                let mut stmt = conn.prepare_cached(sql).unwrap();
-                stmt.query_row(("run", id), |r| r.get::<_, i64>(0)).unwrap();
+                for sql in queries {
+                    let mut stmt = conn.prepare_cached(sql).unwrap();
+                    stmt.query_map(("run", id), |_| Ok(())).unwrap().for_each(drop);
+                }
             }
-            let stmt = conn.prepare_cached(sql).unwrap();
-            assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+            for sql in queries {
+                let stmt = conn.prepare_cached(sql).unwrap();
+                assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{sql}");
+            }
         }
     }
 }
