@@ -11,6 +11,7 @@
 //! ```js
 //! importScripts("pkg/runstore_web.js");
 //! await wasm_bindgen({ module_or_path: "pkg/runstore_web_bg.wasm" });
+//! wasm_bindgen.warmUp();                 // optional: compile the read path before a file arrives
 //! const { RunStore } = wasm_bindgen;
 //! const reader = new FileReaderSync();    // a dropped File of any size, read in slices
 //! const store = RunStore.openSource(file.size, (offset, length) =>
