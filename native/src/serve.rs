@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::{Error, Result};
@@ -20,6 +21,9 @@ pub const IDLE: Duration = Duration::from_secs(30);
 
 /// Longest request line or header line accepted.
 const MAX_LINE: u64 = 16 << 10;
+
+/// Most connections open at once (each has a thread).
+pub const MAX_CONNECTIONS: usize = 256;
 
 /// Most header lines accepted in one request.
 const MAX_HEADERS: usize = 100;
@@ -65,11 +69,21 @@ impl Served {
     }
 
     /// Answers requests until the process ends, each connection on its own thread.
+    /// Past [`MAX_CONNECTIONS`] open at once, a new connection gets 503 and is closed.
     pub fn run(&self) {
+        let open = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            for stream in self.listener.incoming().flatten() {
-                scope.spawn(|| {
+            for mut stream in self.listener.incoming().flatten() {
+                if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
+                    open.fetch_sub(1, Ordering::AcqRel);
+                    let _ = respond_text(&mut stream, 503, "too many connections", false);
+                    let _ = close_gently(&stream, &stream, Duration::from_millis(100));
+                    continue;
+                }
+                let open = &open;
+                scope.spawn(move || {
                     let _ = serve_connection(stream, &self.options);
+                    open.fetch_sub(1, Ordering::AcqRel);
                 });
             }
         });
@@ -110,13 +124,7 @@ fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Resul
             Err(Unreadable::Malformed) => {
                 respond_text(&mut writer, 400, "bad request", false)?;
                 writer.flush()?;
-                // Closing with unread input would reset the connection, and the client could
-                // lose the answer: stop writing, then read what is left for a moment.
-                let stream = writer.get_ref();
-                stream.shutdown(std::net::Shutdown::Write)?;
-                stream.set_read_timeout(Some(Duration::from_secs(1)))?;
-                let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
-                return Ok(());
+                return close_gently(writer.get_ref(), reader, Duration::from_secs(1));
             }
         };
         answer(&request, options, &mut writer)?;
@@ -125,6 +133,16 @@ fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Resul
             return Ok(());
         }
     }
+}
+
+/// Closes a connection after an answer sent before its request was read: closing with unread
+/// input would reset the connection and the client could lose the answer, so stop writing,
+/// then read what is left for up to `wait`.
+fn close_gently(stream: &TcpStream, rest: impl Read, wait: Duration) -> std::io::Result<()> {
+    stream.shutdown(std::net::Shutdown::Write)?;
+    stream.set_read_timeout(Some(wait))?;
+    let _ = std::io::copy(&mut rest.take(1 << 20), &mut std::io::sink());
+    Ok(())
 }
 
 /// One line, at most [`MAX_LINE`] bytes, without its line end.
@@ -289,6 +307,7 @@ fn write_head(
         404 => "Not Found",
         405 => "Method Not Allowed",
         416 => "Range Not Satisfiable",
+        503 => "Service Unavailable",
         _ => "",
     };
     let connection = if keep_alive { "keep-alive" } else { "close" };

@@ -138,3 +138,18 @@ fn malformed_requests_get_400_and_a_closed_connection() {
     let (status, _, _) = get(&address, &long);
     assert!(status.contains("400"), "{status}");
 }
+
+#[test]
+fn connections_past_the_limit_are_refused_with_503() {
+    let (_dir, address) = serve_in_background();
+    let open: Vec<TcpStream> =
+        (0..runstore::serve::MAX_CONNECTIONS).map(|_| TcpStream::connect(&address).unwrap()).collect();
+    // The server counts a connection once it accepted it: give it a moment to take them all.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, headers, _) = get(&address, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(status.contains("503") && headers.contains("connection: close"), "{status}");
+    drop(open);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, _, _) = get(&address, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(status.contains("200"), "{status}");
+}
