@@ -73,18 +73,31 @@ impl Served {
     pub fn run(&self) {
         let open = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            for mut stream in self.listener.incoming().flatten() {
+            for stream in self.listener.incoming() {
+                let Ok(mut stream) = stream else {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
                 if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
                     open.fetch_sub(1, Ordering::AcqRel);
-                    let _ = respond_text(&mut stream, 503, "too many connections", false);
+                    let _ = respond_text(
+                        &mut stream,
+                        503,
+                        "too many connections",
+                        Framing { keep_alive: false, head: false },
+                    );
                     let _ = close_gently(&stream, &stream, Duration::from_millis(100));
                     continue;
                 }
-                let open = &open;
-                scope.spawn(move || {
+                let slot = Slot(&open);
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let _slot = slot; // given back however the thread ends
                     let _ = serve_connection(stream, &self.options);
-                    open.fetch_sub(1, Ordering::AcqRel);
                 });
+                if spawned.is_err() {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
             }
         });
     }
@@ -97,12 +110,24 @@ impl Served {
     }
 }
 
+/// One of the [`MAX_CONNECTIONS`], given back when dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One parsed request: what answering needs.
 struct Request {
     method: String,
     target: String,
     range: Option<String>,
     keep_alive: bool,
+    /// It announced a body (Content-Length or Transfer-Encoding), which this server never
+    /// reads: the connection is closed after the answer, so the body is not taken for a request.
+    has_body: bool,
 }
 
 /// Why a request could not be read.
@@ -115,6 +140,8 @@ enum Unreadable {
 
 fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Result<()> {
     stream.set_read_timeout(Some(IDLE))?;
+    // A client that stops reading must not hold its thread forever either.
+    stream.set_write_timeout(Some(IDLE))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = BufWriter::new(stream);
     loop {
@@ -122,13 +149,16 @@ fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Resul
             Ok(request) => request,
             Err(Unreadable::Gone) => return Ok(()),
             Err(Unreadable::Malformed) => {
-                respond_text(&mut writer, 400, "bad request", false)?;
+                respond_text(&mut writer, 400, "bad request", Framing { keep_alive: false, head: false })?;
                 writer.flush()?;
                 return close_gently(writer.get_ref(), reader, Duration::from_secs(1));
             }
         };
         answer(&request, options, &mut writer)?;
         writer.flush()?;
+        if request.has_body {
+            return close_gently(writer.get_ref(), reader, Duration::from_secs(1));
+        }
         if !request.keep_alive {
             return Ok(());
         }
@@ -172,6 +202,7 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
         return Err(Unreadable::Malformed);
     }
     let (mut range, mut connection): (Option<String>, Option<String>) = (None, None);
+    let mut has_body = false;
     for _ in 0..=MAX_HEADERS {
         let header = match read_line(reader) {
             Ok(header) => header,
@@ -185,13 +216,24 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
             } else {
                 connection.contains("keep-alive")
             };
-            return Ok(Request { method: method.to_string(), target: target.to_string(), range, keep_alive });
+            let keep_alive = keep_alive && !has_body;
+            return Ok(Request {
+                method: method.to_string(),
+                target: target.to_string(),
+                range,
+                keep_alive,
+                has_body,
+            });
         }
         let (name, value) = header.split_once(':').ok_or(Unreadable::Malformed)?;
         if name.eq_ignore_ascii_case("range") {
             range = Some(value.trim().to_string());
         } else if name.eq_ignore_ascii_case("connection") {
             connection = Some(value.trim().to_ascii_lowercase());
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            || (name.eq_ignore_ascii_case("content-length") && value.trim() != "0")
+        {
+            has_body = true;
         }
     }
     Err(Unreadable::Malformed)
@@ -249,14 +291,22 @@ fn range(value: &str, len: u64) -> Option<(u64, u64)> {
 
 fn answer(request: &Request, options: &ServeOptions, out: &mut impl Write) -> std::io::Result<()> {
     let keep = request.keep_alive;
+    let framing = Framing { keep_alive: keep, head: request.method == "HEAD" };
     if request.method != "GET" && request.method != "HEAD" {
-        return respond_text(out, 405, "only GET and HEAD", keep);
+        return respond(
+            out,
+            405,
+            "text/plain; charset=utf-8",
+            "Allow: GET, HEAD\r\n",
+            b"only GET and HEAD",
+            framing,
+        );
     }
     let Some(path) = resolve(&request.target, options) else {
-        return respond_text(out, 404, "not found", keep);
+        return respond_text(out, 404, "not found", framing);
     };
     let Ok(mut file) = File::open(&path) else {
-        return respond_text(out, 404, "not found", keep);
+        return respond_text(out, 404, "not found", framing);
     };
     let len = file.metadata()?.len();
     let (status, start, body_len) = match &request.range {
@@ -271,7 +321,7 @@ fn answer(request: &Request, options: &ServeOptions, out: &mut impl Write) -> st
                     "text/plain; charset=utf-8",
                     &extra,
                     b"range not satisfiable",
-                    keep,
+                    framing,
                 );
             }
         },
@@ -317,20 +367,28 @@ fn write_head(
     )
 }
 
+/// How an answer ends: whether the connection stays open, and whether the body is left out
+/// (HEAD gets the headers of the body it would get, Content-Length included).
+#[derive(Clone, Copy)]
+struct Framing {
+    keep_alive: bool,
+    head: bool,
+}
+
 fn respond(
     out: &mut impl Write,
     status: u16,
     content_type: &str,
     extra: &str,
     body: &[u8],
-    keep_alive: bool,
+    framing: Framing,
 ) -> std::io::Result<()> {
-    write_head(out, status, content_type, extra, body.len() as u64, keep_alive)?;
-    out.write_all(body)
+    write_head(out, status, content_type, extra, body.len() as u64, framing.keep_alive)?;
+    if framing.head { Ok(()) } else { out.write_all(body) }
 }
 
-fn respond_text(out: &mut impl Write, status: u16, text: &str, keep_alive: bool) -> std::io::Result<()> {
-    respond(out, status, "text/plain; charset=utf-8", "", text.as_bytes(), keep_alive)
+fn respond_text(out: &mut impl Write, status: u16, text: &str, framing: Framing) -> std::io::Result<()> {
+    respond(out, status, "text/plain; charset=utf-8", "", text.as_bytes(), framing)
 }
 
 #[cfg(test)]

@@ -153,3 +153,35 @@ fn connections_past_the_limit_are_refused_with_503() {
     let (status, _, _) = get(&address, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(status.contains("200"), "{status}");
 }
+
+#[test]
+fn head_errors_have_no_body_and_request_bodies_are_never_taken_for_requests() {
+    let (_dir, address) = serve_in_background();
+    let stream = TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    // A HEAD that fails says how long the body would be and sends none: the next answer on
+    // the same connection starts where it should.
+    writer.write_all(b"HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut status = String::new();
+    use std::io::BufRead;
+    reader.read_line(&mut status).unwrap();
+    assert!(status.contains("404"), "{status}");
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let (status, body) = read_response(&mut reader);
+    assert!(status.contains("200") && body.ends_with(b"<title>t</title>"), "{status}");
+    // A POST's body that looks like a request is not answered as one: 405, then the
+    // connection closes.
+    let smuggled = "GET /files/runs.db HTTP/1.1\r\nHost: x\r\n\r\n";
+    let post = format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{smuggled}", smuggled.len());
+    let (status, headers, body) = get(&address, &post);
+    assert!(status.contains("405") && headers.contains("allow: get, head"), "{status} {headers}");
+    assert_eq!(body, b"only GET and HEAD", "one answer, nothing after it");
+}
