@@ -65,14 +65,16 @@ pub struct Compatibility {
 /// Checks that `conn` holds a runstore store this build can read, without changing it.
 /// An empty database (no tables) counts as version 0 and writable.
 pub fn check(conn: &Connection) -> Result<Compatibility> {
-    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let has_migrations: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+    // One statement, so one snapshot: read one by one, a file that another process migrates
+    // meanwhile looked like 48 tables without schema_migrations (seen with 100 processes).
+    let (app_id, has_migrations, tables): (i32, bool, i64) = conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id()),
+                EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'),
+                (SELECT count(*) FROM sqlite_master)",
         [],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     if !has_migrations {
-        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if tables == 0 && app_id == 0 {
             return Ok(Compatibility { file_version: 0, writable: true });
         }
