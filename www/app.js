@@ -83,15 +83,22 @@ async function loadRuns() {
   $("filter-error").hidden = !problems.length;
 }
 
+/** A file's counts for the files table: "…" while they are read (after the first view). */
+function counts(f) {
+  const s = f.stats;
+  if (!s || s instanceof Promise || s.error) return Array(6).fill(s?.error ? "" : "…");
+  return [s.experiments, s.runs, s.series, s.points, s.nan_points, `${(s.size_bytes / 1048576).toFixed(1)} MiB`];
+}
+
 function renderFiles() {
   const body = $("files").tBodies[0];
   body.replaceChildren(...state.files.map((f) => h("tr", {},
     h("td", {}, f.name),
     ...(f.runstore
-      ? [f.stats?.experiments, f.stats?.runs, f.stats?.series, f.stats?.points, f.stats?.nan_points,
-        f.stats ? `${(f.stats.size_bytes / 1048576).toFixed(1)} MiB` : "…", `v${f.compatibility.file_version}`]
+      ? [...counts(f), `v${f.compatibility.file_version}`]
       : ["", "", "", "", "", "", ""]).map((v) => h("td", { className: "num" }, text(v))),
-    h("td", { className: "muted" }, f.runstore ? "" : `not a runstore file (${f.error}); the SQL console can read it`))));
+    h("td", { className: "muted" }, f.runstore ? (f.stats?.error ? `counting failed: ${f.stats.error}` : "")
+      : `not a runstore file (${f.error}); the SQL console can read it`))));
   $("files-section").hidden = !state.files.length;
   $("workspace").hidden = !state.files.length;
 }
@@ -145,7 +152,8 @@ async function openAll(sources) {
   await update();
   // The files' counts come last: they read every table, and the runs and chart come first.
   await Promise.all(state.files.filter((f) => f.runstore && !f.stats).map(async (f) => {
-    f.stats = await client.call(f.key, "stats");
+    f.stats = client.call(f.key, "stats").catch((e) => ({ error: e.message }));
+    f.stats = await f.stats;
   }));
   renderFiles();
 }

@@ -101,7 +101,13 @@ const ops = {
     // Warm up: the browser compiles each wasm function when it first runs, so run the read
     // path once now rather than when the user's file arrives.
     ready ??= wasm_bindgen({ module_or_path: wasm ?? new URL("pkg/runstore_web_bg.wasm", self.location.href) })
-      .then(() => wasm_bindgen.warmUp());
+      .then(() => {
+        try {
+          wasm_bindgen.warmUp();
+        } catch (e) {
+          console.warn(`runstore: warming up failed (${e.message}); files still open, only the first is slower`);
+        }
+      });
     return ready.then(() => true);
   },
   open,

@@ -56,7 +56,7 @@ pub fn warm_up() -> Result<(), JsError> {
         }
     }
     // One long series (the first run's first), so that charts take the overview path too.
-    events.extend((0..20_000).map(|step| Event::Point {
+    events.extend((0..2_000).map(|step| Event::Point {
         handle: 0,
         point: Point { step, time_ms: step, value: 1.0 / (step as f64 + 1.0), epoch: None, batch: None },
     }));
@@ -69,9 +69,9 @@ pub fn warm_up() -> Result<(), JsError> {
     to_js(&runs)?;
     let series =
         runs.iter().flat_map(|r| &r.metrics).find(|m| m.count > 0).map(|m| m.series_id).unwrap_or_default();
-    for range in [None, Some((5_000, 6_000))] {
+    for range in [None, Some((500, 1_500))] {
         let mut request = SeriesRequest::new(series);
-        request.budget = 1500;
+        request.budget = 100; // under an eighth of the points: the overview path
         request.from_step = range.map(|r| r.0);
         request.to_step = range.map(|r| r.1);
         series_to_js(&store.series_data(&request).map_err(js_error)?, None)?;

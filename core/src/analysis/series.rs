@@ -248,13 +248,12 @@ impl Store {
         }
         // The finest level with at most `budget` buckets in the range: up to four marks each,
         // which the final reduction brings to the budget. A level has no more buckets than the
-        // range spans, nor more than the points in it, so no rows are counted (in the browser
-        // each page of rows is a read); only steps that cluster with wide gaps between get a
-        // coarser level than they could.
+        // range spans, so no rows are counted (in the browser each page of rows is a read);
+        // only steps that cluster with wide gaps between get a coarser level than they could.
         let level = (0..OVERVIEW_LEVELS)
             .find(|&l| {
                 let w = bucket_width(l);
-                (b.div_euclid(w) - a.div_euclid(w) + 1).min(in_range) <= budget as i64
+                b.div_euclid(w) - a.div_euclid(w) < budget as i64
             })
             .unwrap_or(OVERVIEW_LEVELS - 1);
         // An end of the range that is the series' own end can grow to the bucket boundary: no

@@ -115,6 +115,10 @@ impl ReadAhead {
         }
         data.truncate(filled);
         self.next_sequential = index + count;
+        if first_fetch && index == 0 {
+            // The head is read once; what follows it starts small again.
+            self.run_blocks = 1;
+        }
         for (i, chunk) in data.chunks(block_size as usize).enumerate() {
             self.insert(index + i as u64, chunk.to_vec());
         }
