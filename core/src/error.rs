@@ -117,6 +117,44 @@ impl Error {
         )
     }
 
+    /// Whether the file failed for a reason that can pass: a lock held too long, a full disk,
+    /// an I/O error, a file that cannot be opened or written just now, memory. Writing the
+    /// same batch again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        matches!(
+            self,
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if matches!(
+                e.code,
+                C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::DiskFull
+                    | C::SystemIoFailure
+                    | C::CannotOpen
+                    | C::OutOfMemory
+                    | C::ReadOnly
+            )
+        )
+    }
+
+    /// Whether the error is the fault of the event being written (an invalid value, a run
+    /// that does not exist, a constraint it breaks) rather than of the file: such an event is
+    /// refused alone, and the rest of its batch is written.
+    pub fn blames_event(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            Error::Invalid { .. } | Error::NotFound { .. } | Error::Json(_) => true,
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(
+                    e.code,
+                    C::ConstraintViolation | C::TypeMismatch | C::TooBig | C::ParameterOutOfRange
+                )
+            }
+            Error::Sqlite(rusqlite::Error::ToSqlConversionFailure(_) | rusqlite::Error::InvalidQuery) => true,
+            _ => false,
+        }
+    }
+
     /// Shorthand for [`Error::NotFound`].
     pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
         Error::NotFound { kind, name: name.into() }

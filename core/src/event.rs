@@ -7,6 +7,7 @@ use crate::chunk::Point;
 use crate::id::Id;
 use crate::param::ParamValue;
 use crate::run_status::RunStatus;
+use crate::series_key::SeriesKey;
 
 /// The owner of params and tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -422,14 +423,8 @@ pub enum Event {
     Series {
         /// Writer-local handle.
         handle: u64,
-        /// The run.
-        run_id: Id,
-        /// Metric key (`train/loss`).
-        key: String,
-        /// Canonical context JSON (see [`crate::Context`]).
-        context: String,
-        /// Per-label value name (`class_3`), or `""` for the total.
-        label: String,
+        /// Which series.
+        series: SeriesKey,
     },
     /// A point of a declared series.
     Point {

@@ -10,7 +10,7 @@
 //! # Quick start
 //!
 //! ```
-//! use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+//! use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 //! use runstore_core::event::RunRecord;
 //!
 //! # fn main() -> runstore_core::Result<()> {
@@ -18,17 +18,16 @@
 //! let mut store = Store::open_in_memory(now)?;
 //! let mut writer = BatchWriter::new();
 //! let (exp, run) = (Id::from_parts(now, 1), Id::from_parts(now, 2));
-//! writer.write(store.conn_mut(), &[
+//! writer.write(&mut store, &[
 //!     Event::Experiment { id: exp.clone(), name: "mnist".into(), description: String::new(), time_ms: now },
 //!     Event::Run(Box::new(RunRecord {
 //!         id: run.clone(), experiment_id: exp, trial_id: None, name: "lr=0.1".into(),
 //!         status: RunStatus::Running, host: None, pid: None, heartbeat_interval_ms: None, time_ms: now,
 //!     })),
-//!     Event::Series { handle: 0, run_id: run.clone(), key: "train/loss".into(),
-//!                     context: Context::phase("train").to_json(), label: String::new() },
+//!     Event::Series { handle: 0, series: SeriesKey::new(run.clone(), "train/loss", &Context::phase("train")) },
 //!     Event::Point { handle: 0, point: Point { step: 0, time_ms: now, value: 2.3, epoch: None, batch: None } },
 //!     Event::Point { handle: 0, point: Point { step: 1, time_ms: now + 5, value: f64::NAN, epoch: None, batch: None } },
-//! ])?;
+//! ])?.all_written()?;
 //!
 //! let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() })?;
 //! let loss = &runs[0].metrics[0];
@@ -42,7 +41,6 @@
 
 pub mod aggregate;
 pub mod analysis;
-mod batch_writer;
 pub mod chunk;
 mod context;
 mod error;
@@ -57,10 +55,11 @@ pub mod plot;
 pub mod read;
 mod run_status;
 pub mod schema;
+mod series_key;
 pub mod source;
 mod store;
+mod write;
 
-pub use batch_writer::BatchWriter;
 pub use chunk::Point;
 pub use context::Context;
 pub use error::{Error, Result};
@@ -69,7 +68,9 @@ pub use id::Id;
 pub use param::{ParamValue, flatten};
 pub use read::{RunInfo, RunQuery, RunState};
 pub use run_status::RunStatus;
+pub use series_key::SeriesKey;
 pub use store::{OpenOptions, Store};
+pub use write::{BatchOutcome, BatchWriter};
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -2,7 +2,13 @@
 //!
 //! - Experiments unify by name, trials by (experiment, name), models by name.
 //! - Runs keep their ids. A run the destination already has is not copied again, so merging
-//!   the same file twice adds nothing.
+//!   the same file twice adds nothing — unless the source's copy is further along (at least as
+//!   many points in every series the destination has, more points or a later heartbeat or
+//!   another status): then the destination's copy is replaced by it, so persisting a live
+//!   in-memory recorder again brings its later points and final status. An older copy never
+//!   overwrites a newer one.
+//! - A malformed source (a reference to a missing experiment, trial or model, a series twice)
+//!   is refused with an error naming what is wrong, and nothing is written.
 //! - Model versions keep their ids; a version whose number is taken in the destination by
 //!   another version gets the next free number (aliases follow the version, not the number).
 //! - Metric chunks are copied as they are (blobs), with series ids remapped; summaries and
@@ -28,6 +34,8 @@ pub struct MergeReport {
     pub runs_added: u64,
     /// Runs the destination already had (not copied again).
     pub runs_present: u64,
+    /// Runs the destination had an older copy of, replaced by the source's.
+    pub runs_updated: u64,
     /// Metric points copied.
     pub points_added: u64,
     /// Model versions copied.
@@ -56,12 +64,25 @@ fn rows(src: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<Vec<
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// `?1, ?2, ...` for each value.
+fn marks(values: &[Value]) -> String {
+    (1..=values.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Inserts `values` into `table (columns)`, ignoring rows whose key exists.
 fn insert(tx: &Transaction<'_>, table: &str, columns: &str, values: &[Value]) -> Result<usize> {
     let marks = vec!["?"; values.len()].join(", ");
     Ok(tx
         .prepare_cached(&format!("INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"))?
         .execute(rusqlite::params_from_iter(values))?)
+}
+
+/// The destination's id for `id`, or an error naming the dangling reference.
+fn lookup(ids: &HashMap<String, String>, table: &'static str, owner: &Value, kind: &str, id: &Value) -> Result<String> {
+    ids.get(&text(id)).cloned().ok_or_else(|| Error::Corrupt {
+        table,
+        why: format!("{} refers to {kind} {}, which the source does not have", text(owner), text(id)),
+    })
 }
 
 fn text(v: &Value) -> String {
@@ -132,7 +153,7 @@ impl Store {
             }
         }
         for row in rows(s, "SELECT id, experiment_id, name, description, created_ms FROM trials", [])? {
-            let exp = ids[&text(&row[1])].clone();
+            let exp = lookup(&ids, "trials", &row[0], "experiment", &row[1])?;
             let existing: Option<String> = tx
                 .prepare_cached("SELECT id FROM trials WHERE experiment_id = ?1 AND name = ?2")?
                 .query_row(params![exp, row[2]], |r| r.get(0))
@@ -188,14 +209,26 @@ impl Store {
             let present: bool = tx
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)")?
                 .query_row([&run_id], |r| r.get(0))?;
-            if present {
-                report.runs_present += 1;
-            } else {
-                run[1] = remap(&run[1], &ids);
-                run[2] = remap(&run[2], &ids);
-                insert(&tx, "runs", RUN_COLUMNS, &run)?;
+            run[1] = Value::Text(lookup(&ids, "runs", &run[0], "experiment", &run[1])?);
+            if run[2] != Value::Null {
+                run[2] = Value::Text(lookup(&ids, "runs", &run[0], "trial", &run[2])?);
+            }
+            if !present {
+                tx.prepare_cached(&format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES ({})", marks(&run)))?
+                    .execute(rusqlite::params_from_iter(&run))?;
                 report.points_added += copy_run(s, &tx, &run_id)?;
                 report.runs_added += 1;
+            } else if further_along(s, &tx, &run_id)? {
+                delete_run_rows(&tx, &run_id)?;
+                tx.prepare_cached(&format!(
+                    "UPDATE runs SET ({RUN_COLUMNS}) = ({}) WHERE id = ?1",
+                    marks(&run)
+                ))?
+                .execute(rusqlite::params_from_iter(&run))?;
+                report.points_added += copy_run(s, &tx, &run_id)?;
+                report.runs_updated += 1;
+            } else {
+                report.runs_present += 1;
             }
             progress(MergeProgress {
                 runs_done: done as u64 + 1,
@@ -310,7 +343,16 @@ fn copy_run(s: &Connection, tx: &Transaction<'_>, run_id: &str) -> Result<u64> {
     for row in
         rows(s, &format!("SELECT id, {SERIES} FROM metric_series WHERE run_id = ?1 ORDER BY id"), [run_id])?
     {
-        insert(tx, "metric_series", SERIES, &row[1..])?;
+        // A plain INSERT: the id of an ignored insert would be some earlier row's.
+        tx.prepare_cached(&format!("INSERT INTO metric_series ({SERIES}) VALUES ({})", marks(&row[1..])))?
+            .execute(rusqlite::params_from_iter(&row[1..]))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => Error::Corrupt {
+                    table: "metric_series",
+                    why: format!("run {run_id} has the series {} more than once ({e})", text(&row[2])),
+                },
+                _ => e.into(),
+            })?;
         let new_id = tx.last_insert_rowid();
         if let Value::Integer(n) = row[5] {
             points += n as u64;
@@ -377,7 +419,7 @@ fn merge_registry(s: &Connection, tx: &Transaction<'_>, report: &mut MergeReport
         if present {
             continue;
         }
-        let model = models[&text(&row[1])].clone();
+        let model = lookup(&models, "model_versions", &row[0], "model", &row[1])?;
         let taken: bool = tx
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM model_versions WHERE model_id = ?1 AND version = ?2)",
@@ -411,13 +453,72 @@ fn merge_registry(s: &Connection, tx: &Transaction<'_>, report: &mut MergeReport
         }
     }
     for row in rows(s, "SELECT model_id, alias, version_id, updated_ms FROM model_aliases", [])? {
-        let model = models[&text(&row[0])].clone();
+        let model = lookup(&models, "model_aliases", &row[1], "model", &row[0])?;
         insert(
             tx,
             "model_aliases",
             "model_id, alias, version_id, updated_ms",
             &[Value::Text(model), row[1].clone(), row[2].clone(), row[3].clone()],
         )?;
+    }
+    Ok(())
+}
+
+/// Whether the source's copy of a run the destination has is further along: every series
+/// the destination has is in the source with at least as many points, and the source has
+/// more points, a later heartbeat or another status.
+fn further_along(s: &Connection, tx: &Transaction<'_>, run_id: &str) -> Result<bool> {
+    const SERIES: &str = "SELECT key, context, label, count FROM metric_series WHERE run_id = ?1";
+    let mut source: HashMap<(String, String, String), i64> = HashMap::new();
+    for r in rows(s, SERIES, [run_id])? {
+        source.insert((text(&r[0]), text(&r[1]), text(&r[2])), count(&r[3]));
+    }
+    let (mut src_points, mut dst_points) = (source.values().sum::<i64>(), 0);
+    for r in rows(tx, SERIES, [run_id])? {
+        let n = count(&r[3]);
+        dst_points += n;
+        match source.get(&(text(&r[0]), text(&r[1]), text(&r[2]))) {
+            Some(&m) if m >= n => {}
+            _ => return Ok(false),
+        }
+    }
+    const RUN: &str = "SELECT coalesce(heartbeat_ms, 0), status FROM runs WHERE id = ?1";
+    let read = |c: &Connection| -> Result<(i64, String)> {
+        Ok(c.prepare_cached(RUN)?.query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    };
+    let ((src_beat, src_status), (dst_beat, dst_status)) = (read(s)?, read(tx)?);
+    if src_beat < dst_beat {
+        return Ok(false);
+    }
+    src_points -= dst_points;
+    Ok(src_points > 0 || src_beat > dst_beat || src_status != dst_status)
+}
+
+fn count(v: &Value) -> i64 {
+    match v {
+        Value::Integer(n) => *n,
+        _ => 0,
+    }
+}
+
+/// Deletes everything of a run but its row, before its newer copy is copied in.
+fn delete_run_rows(tx: &Transaction<'_>, run_id: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM metric_overviews WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?1)",
+        "DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?1)",
+        "DELETE FROM metric_series WHERE run_id = ?1",
+        "DELETE FROM params WHERE owner_kind = 'run' AND owner_id = ?1",
+        "DELETE FROM tags WHERE owner_kind = 'run' AND owner_id = ?1",
+        "DELETE FROM epochs WHERE run_id = ?1",
+        "DELETE FROM batches WHERE run_id = ?1",
+        "DELETE FROM datasets WHERE run_id = ?1",
+        "DELETE FROM code_versions WHERE run_id = ?1",
+        "DELETE FROM environments WHERE run_id = ?1",
+        "DELETE FROM artifacts WHERE run_id = ?1",
+        "DELETE FROM resource_samples WHERE run_id = ?1",
+        "DELETE FROM spans WHERE run_id = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([run_id])?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use runstore_core::event::{
     ArtifactOwner, ArtifactRecord, ModelVersionRecord, Owner, ResourceKind, ResourceSample, RunRecord,
     SpanRecord,
 };
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 use serde_json::{Value, json};
 
 #[cfg(target_arch = "wasm32")]
@@ -70,10 +70,12 @@ fn build() -> Store {
                 handle += 1;
                 events.push(Event::Series {
                     handle,
-                    run_id: run.clone(),
-                    key: key.into(),
-                    context: Context::phase(phase).to_json(),
-                    label: String::new(),
+                    series: SeriesKey {
+                        run_id: run.clone(),
+                        key: key.into(),
+                        context: Context::phase(phase).to_json(),
+                        label: String::new(),
+                    },
                 });
                 for step in 0..700i64 {
                     let x = step as f64;
@@ -103,10 +105,12 @@ fn build() -> Store {
             handle += 1;
             events.push(Event::Series {
                 handle,
-                run_id: run.clone(),
-                key: "val/accuracy".into(),
-                context: Context::phase("val").to_json(),
-                label: "class_0".into(),
+                series: SeriesKey {
+                    run_id: run.clone(),
+                    key: "val/accuracy".into(),
+                    context: Context::phase("val").to_json(),
+                    label: "class_0".into(),
+                },
             });
             events.push(Event::Point {
                 handle,
@@ -185,7 +189,7 @@ fn build() -> Store {
         version: 1,
         time_ms: T0,
     });
-    BatchWriter::new().write(store.conn_mut(), &events).unwrap();
+    BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
     store
 }
 

@@ -7,7 +7,7 @@ use runstore_core::event::{
     ArtifactOwner, ArtifactRecord, CodeRecord, DatasetRecord, DatasetRole, EnvironmentRecord,
     ModelVersionRecord, Owner, RunRecord, SpanRecord,
 };
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 use serde_json::json;
 
 #[cfg(target_arch = "wasm32")]
@@ -75,10 +75,12 @@ fn build() -> Store {
         let handle = r as u64 + 1;
         events.push(Event::Series {
             handle,
-            run_id: run.clone(),
-            key: hostile(r + 6),
-            context: Context::phase(hostile(r)).to_json(),
-            label: hostile(r + 7),
+            series: SeriesKey {
+                run_id: run.clone(),
+                key: hostile(r + 6),
+                context: Context::phase(hostile(r)).to_json(),
+                label: hostile(r + 7),
+            },
         });
         for step in 0..50 {
             let point = Point {
@@ -167,7 +169,7 @@ fn build() -> Store {
         owner: Owner::Run(id(100)),
         tags: vec![("long".into(), "<b>x</b>".repeat(20_000))],
     });
-    BatchWriter::new().write(store.conn_mut(), &events).unwrap();
+    BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
     store
 }
 

@@ -3,7 +3,7 @@
 
 use runstore_core::analysis::{SeriesRequest, XAxis};
 use runstore_core::event::RunRecord;
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunStatus, SeriesKey, Store};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -18,7 +18,7 @@ fn store_with(n: i64, value: impl Fn(i64) -> f64) -> (Store, i64) {
     let mut writer = BatchWriter::new();
     writer
         .write(
-            store.conn_mut(),
+            &mut store,
             &[
                 Event::Experiment {
                     id: exp.clone(),
@@ -39,13 +39,17 @@ fn store_with(n: i64, value: impl Fn(i64) -> f64) -> (Store, i64) {
                 })),
                 Event::Series {
                     handle: 0,
-                    run_id: run,
-                    key: "x".into(),
-                    context: Context::none().to_json(),
-                    label: String::new(),
+                    series: SeriesKey {
+                        run_id: run,
+                        key: "x".into(),
+                        context: Context::none().to_json(),
+                        label: String::new(),
+                    },
                 },
             ],
         )
+        .unwrap()
+        .all_written()
         .unwrap();
     let batch = 100_000;
     let mut events = Vec::with_capacity(batch as usize);
@@ -55,7 +59,7 @@ fn store_with(n: i64, value: impl Fn(i64) -> f64) -> (Store, i64) {
             handle: 0,
             point: Point { step, time_ms: 1000 + step * 10, value: value(step), epoch: None, batch: None },
         }));
-        writer.write(store.conn_mut(), &events).unwrap();
+        writer.write(&mut store, &events).unwrap().all_written().unwrap();
     }
     let id = store.conn().query_row("SELECT id FROM metric_series", [], |r| r.get(0)).unwrap();
     (store, id)

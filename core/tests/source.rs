@@ -3,7 +3,7 @@
 
 use runstore_core::event::RunRecord;
 use runstore_core::source::{ByteSource, SourceOptions};
-use runstore_core::{BatchWriter, Context, Error, Event, Id, Point, RunQuery, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Error, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 
 const T0: i64 = 1_750_000_000_000;
 
@@ -34,10 +34,12 @@ fn store_bytes(runs: u128) -> Vec<u8> {
         let handle = r as u64;
         events.push(Event::Series {
             handle,
-            run_id: run,
-            key: "loss".into(),
-            context: Context::default().to_json(),
-            label: String::new(),
+            series: SeriesKey {
+                run_id: run,
+                key: "loss".into(),
+                context: Context::default().to_json(),
+                label: String::new(),
+            },
         });
         for step in 0..20_000 {
             let point =
@@ -45,7 +47,7 @@ fn store_bytes(runs: u128) -> Vec<u8> {
             events.push(Event::Point { handle, point });
         }
     }
-    writer.write(store.conn_mut(), &events).unwrap();
+    writer.write(&mut store, &events).unwrap().all_written().unwrap();
     store.to_bytes().unwrap()
 }
 

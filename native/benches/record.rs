@@ -21,7 +21,7 @@ mod common;
 use std::time::Instant;
 
 use runstore::{Context, Recorder, RecorderOptions};
-use runstore_core::{BatchWriter, Event, Point, Store};
+use runstore_core::{BatchWriter, Event, Point, SeriesKey, Store};
 
 const SERIES: usize = 100;
 
@@ -79,10 +79,12 @@ fn direct_round(path: &std::path::Path, points: u64) -> f64 {
     for h in 0..SERIES {
         events.push(Event::Series {
             handle: h as u64,
-            run_id: run_id.clone(),
-            key: format!("m{h}"),
-            context: Context::none().to_json(),
-            label: String::new(),
+            series: SeriesKey {
+                run_id: run_id.clone(),
+                key: format!("m{h}"),
+                context: Context::none().to_json(),
+                label: String::new(),
+            },
         });
     }
     let now = runstore::now_ms();
@@ -96,7 +98,7 @@ fn direct_round(path: &std::path::Path, points: u64) -> f64 {
             batch: None,
         },
     }));
-    BatchWriter::new().write(store.conn_mut(), &events).unwrap();
+    BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
     start.elapsed().as_secs_f64()
 }
 

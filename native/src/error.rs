@@ -22,9 +22,18 @@ pub enum Error {
     #[error("the recorder's writer has stopped: {0}")]
     WriterStopped(String),
 
-    /// The writer did not answer within the time allowed.
-    #[error("the writer did not answer within {0:?}; the disk may be full or the file locked")]
+    /// The writer did not finish within the time allowed; what was still queued is lost.
+    #[error("the writer did not finish within {0:?}; the disk may be full or the file locked")]
     Timeout(std::time::Duration),
+
+    /// The file cannot be written just now (disk full, lock held, I/O error). Events already
+    /// queued are kept and retried; the request that got this error was not carried out.
+    #[error("the store cannot be written now (queued events are kept and retried): {0}")]
+    Unavailable(#[source] std::sync::Arc<runstore_core::Error>),
+
+    /// The writer thread panicked; events queued at that moment were not written.
+    #[error("the writer thread panicked; events queued at that moment were not written")]
+    WriterPanicked,
 
     /// A self-contained report could not be built from the page's files.
     #[error("report: {0}")]
@@ -38,7 +47,8 @@ pub enum Error {
     #[error("dataframe: {0}")]
     DataFrame(String),
 
-    /// The writer reported errors while writing earlier events (see the message).
+    /// Earlier events were refused as invalid or could not be written (the message says
+    /// which and why; [`crate::Recorder::errors`] keeps the recent ones).
     #[error("earlier writes failed: {0}")]
     WriteFailed(String),
 }

@@ -189,6 +189,18 @@ impl Recorder {
         self.inner.shared.dropped.load(Ordering::Relaxed)
     }
 
+    /// Events the store refused as invalid (an empty metric key, a dataset of an unknown
+    /// run, ...); each refusal is also in [`Recorder::errors`].
+    pub fn refused(&self) -> u64 {
+        self.inner.shared.refused.load(Ordering::Relaxed)
+    }
+
+    /// Events that could not be written because the file kept failing until the guard's
+    /// shutdown timeout (or failed for good: a damaged file).
+    pub fn lost(&self) -> u64 {
+        self.inner.shared.lost.load(Ordering::Relaxed)
+    }
+
     /// Recent write errors, oldest first.
     pub fn errors(&self) -> Vec<String> {
         self.inner.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -291,39 +303,49 @@ pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, e
 }
 
 impl RecorderGuard {
-    /// Stops the writer now, writing what is queued; returns the errors seen, if any.
+    /// Stops the writer now, writing what is queued. `Err` when anything was lost: the writer
+    /// panicked or did not finish within the shutdown timeout, or events were refused as
+    /// invalid or given up on (the message lists the recent errors).
     pub fn finish(mut self) -> Result<()> {
-        self.stop();
-        let errors = self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if errors.is_empty() { Ok(()) } else { Err(Error::WriteFailed(errors.join("; "))) }
+        self.stop()?;
+        let refused = self.shared.refused.load(Ordering::Relaxed);
+        let lost = self.shared.lost.load(Ordering::Relaxed);
+        if refused == 0 && lost == 0 {
+            return Ok(());
+        }
+        let errors = self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).join("; ");
+        Err(Error::WriteFailed(format!("{refused} events refused, {lost} not written: {errors}")))
     }
 
-    fn stop(&mut self) {
+    fn stop(&mut self) -> Result<()> {
         let Some(thread) = self.thread.take() else {
-            return;
+            return Ok(());
         };
-        *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Instant::now() + self.timeout);
+        // A timeout too large to add to now means: wait as long as it takes.
+        let deadline = Instant::now().checked_add(self.timeout);
+        *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner()) = deadline;
         let _ = self.tx.send(Command::Shutdown);
-        let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
-        while !thread.is_finished() && Instant::now() < deadline {
+        let wait_until = deadline.and_then(|d| d.checked_add(Duration::from_secs(1)));
+        while !thread.is_finished() && wait_until.is_none_or(|t| Instant::now() < t) {
             std::thread::sleep(Duration::from_millis(1));
         }
-        if thread.is_finished() {
-            if thread.join().is_err() {
-                eprintln!("runstore: the writer thread panicked; some events may not have been written");
-            }
-        } else {
+        if !thread.is_finished() {
             eprintln!(
                 "runstore: the writer did not finish within {:?}; giving up on what is queued",
                 self.timeout
             );
+            return Err(Error::Timeout(self.timeout));
         }
+        if thread.join().is_err() {
+            eprintln!("runstore: the writer thread panicked; some events may not have been written");
+            return Err(Error::WriterPanicked);
+        }
+        Ok(())
     }
 }
 
 impl Drop for RecorderGuard {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }

@@ -9,7 +9,7 @@ use crossbeam_channel::Sender;
 use runstore_core::event::{
     ArtifactOwner, CodeRecord, EnvironmentRecord, Owner, ResourceKind, ResourceSample, SpanRecord,
 };
-use runstore_core::{Context, Event, Id, ParamValue, Point, RunStatus, flatten};
+use runstore_core::{Context, Event, Id, ParamValue, Point, RunStatus, SeriesKey, flatten};
 
 use crate::Result;
 use crate::artifact::{ArtifactSpec, DatasetSpec};
@@ -45,7 +45,7 @@ pub struct Run {
     rec: Recorder,
     id: Id,
     position: Arc<Position>,
-    series: Mutex<HashMap<(String, String, String), u64>>,
+    series: Mutex<HashMap<SeriesKey, u64>>,
     finished: AtomicBool,
 }
 
@@ -124,21 +124,14 @@ impl Run {
 
     /// The per-label series (key, context, label): e.g. the accuracy of one class.
     pub fn series_labelled(&self, key: &str, context: &Context, label: &str) -> Series {
-        let ctx = context.to_json();
+        let series = SeriesKey::new(self.id.clone(), key, context).with_label(label);
         let mut map = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let lookup = (key.to_string(), ctx, label.to_string());
-        let handle = match map.get(&lookup) {
+        let handle = match map.get(&series) {
             Some(h) => *h,
             None => {
                 let h = self.rec.new_handle();
-                self.rec.send(Event::Series {
-                    handle: h,
-                    run_id: self.id.clone(),
-                    key: lookup.0.clone(),
-                    context: lookup.1.clone(),
-                    label: lookup.2.clone(),
-                });
-                map.insert(lookup, h);
+                self.rec.send(Event::Series { handle: h, series: series.clone() });
+                map.insert(series, h);
                 h
             }
         };

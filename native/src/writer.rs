@@ -5,17 +5,18 @@
 //! interval has passed, or someone waits for an answer. Transient failures (disk full, I/O
 //! error, lock held too long) keep the batch and retry it with backoff: the channel fills up
 //! and, in the default [`WhenFull::Wait`](crate::WhenFull) mode, logging waits rather than loses
-//! data. Invalid events (a dataset for an unknown run, say) are isolated and reported without
-//! holding back the rest.
+//! data; requests that wait for an answer get the error at once. Invalid events (a dataset for
+//! an unknown run, say) are refused one by one by the store and reported, without holding back
+//! the rest of their batch.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use runstore_core::{BatchWriter, Event, Id, Reply, RunStatus, Store};
+use runstore_core::{BatchOutcome, BatchWriter, Event, Id, Reply, RunStatus, Store};
 
 use crate::clock::now_ms;
 use crate::{Error, Result};
@@ -39,6 +40,10 @@ pub(crate) enum Command {
 pub(crate) struct Shared {
     /// Events dropped in [`crate::WhenFull::Drop`] mode, or sent after the writer stopped.
     pub dropped: AtomicU64,
+    /// Events refused as invalid by the store.
+    pub refused: AtomicU64,
+    /// Events given up on because the file could not be written.
+    pub lost: AtomicU64,
     /// Recent write errors, newest last (at most [`MAX_ERRORS`]).
     pub errors: Mutex<Vec<String>>,
     /// Set when the writer thread has finished.
@@ -48,6 +53,8 @@ pub(crate) struct Shared {
 }
 
 const MAX_ERRORS: usize = 100;
+/// Distinct refusal reasons reported per batch.
+const MAX_REASONS: usize = 10;
 
 impl Shared {
     pub fn record_error(&self, message: String) {
@@ -72,6 +79,9 @@ struct Writer {
     calls: Vec<(usize, Sender<Result<Reply>>)>,
     flushes: Vec<Sender<Result<()>>>,
     persists: Vec<(PathBuf, Sender<Result<()>>)>,
+    /// Errors to report to the next flush.
+    errors_since_flush: Vec<String>,
+    max_batch: usize,
     live_runs: HashSet<Id>,
     shared: Arc<Shared>,
 }
@@ -85,6 +95,8 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
         calls: Vec::new(),
         flushes: Vec::new(),
         persists: Vec::new(),
+        errors_since_flush: Vec::new(),
+        max_batch: settings.max_batch,
         live_runs: HashSet::new(),
         shared,
     };
@@ -92,13 +104,19 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
     let mut last_heartbeat = Instant::now();
     let mut stopping = false;
     while !stopping {
+        let heartbeat_due = last_heartbeat.checked_add(settings.heartbeat_interval);
         let wake = if w.batch.is_empty() {
-            last_heartbeat + settings.heartbeat_interval
+            heartbeat_due
         } else {
-            (last_flush + settings.flush_interval).min(last_heartbeat + settings.heartbeat_interval)
+            let flush_due = last_flush.checked_add(settings.flush_interval);
+            flush_due.into_iter().chain(heartbeat_due).min()
         };
         let mut urgent = false;
-        match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+        let received = match wake {
+            Some(wake) => rx.recv_timeout(wake.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match received {
             Ok(cmd) => w.take(cmd, &mut urgent, &mut stopping),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => stopping = true,
@@ -121,7 +139,7 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
             || w.batch.len() >= settings.max_batch
             || (!w.batch.is_empty() && last_flush.elapsed() >= settings.flush_interval);
         if due {
-            w.commit();
+            w.commit(&rx, &mut stopping);
             last_flush = Instant::now();
         }
     }
@@ -130,7 +148,7 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
     while let Ok(cmd) = rx.try_recv() {
         w.take(cmd, &mut urgent, &mut stop);
     }
-    w.commit();
+    w.commit(&rx, &mut stop);
     w.shared.stopped.store(true, Ordering::SeqCst);
 }
 
@@ -172,57 +190,51 @@ impl Writer {
         self.batch.push(event);
     }
 
-    /// Writes the batch, retrying transient failures, and answers everyone waiting.
-    fn commit(&mut self) {
+    /// Writes the batch, retrying failures of the file, and answers everyone waiting.
+    ///
+    /// While a transient failure (disk full, lock held, I/O error) is retried, the channel is
+    /// still read: events queue up behind the batch (up to another `max_batch`, then logging
+    /// waits), and flushes, calls and persists are answered at once with the error instead of
+    /// waiting for the disk to recover.
+    fn commit(&mut self, rx: &Receiver<Command>, stopping: &mut bool) {
         let mut pause = Duration::from_millis(10);
-        let mut told_flushers = false;
-        let failures: Vec<Option<String>> = loop {
-            if self.batch.is_empty() {
-                break Vec::new();
-            }
-            match self.batch_writer.write(self.store.conn_mut(), &self.batch) {
-                Ok(replies) => {
-                    for (i, reply) in self.calls.drain(..) {
-                        let _ = reply.send(Ok(replies[i].clone()));
-                    }
-                    break Vec::new();
+        let mut backlog = Vec::new();
+        let mut failing: Option<String> = None;
+        while !self.batch.is_empty() {
+            match self.batch_writer.write(&mut self.store, &self.batch) {
+                Ok(outcome) => {
+                    self.answer(outcome);
+                    break;
                 }
-                Err(e) if is_transient(&e) => {
-                    let message = format!("writing {} events failed, will retry: {e}", self.batch.len());
-                    self.shared.record_error(message.clone());
-                    if !told_flushers {
-                        for reply in self.flushes.drain(..) {
-                            let _ = reply.send(Err(Error::WriteFailed(message.clone())));
-                        }
-                        told_flushers = true;
+                Err(e) if e.is_transient() => {
+                    let e = Arc::new(e);
+                    if failing.is_none() {
+                        let message = format!("writing {} events failed, retrying: {e}", self.batch.len());
+                        self.shared.record_error(message.clone());
+                        failing = Some(message);
                     }
-                    let give_up = *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner());
-                    if give_up.is_some_and(|t| Instant::now() >= t) {
-                        let lost = format!("gave up: {} events were not written: {e}", self.batch.len());
-                        eprintln!("runstore: {lost}");
-                        self.shared.record_error(lost.clone());
-                        break vec![Some(lost); self.batch.len()];
+                    self.refuse_waiting(&e);
+                    if self.giving_up() {
+                        self.lose(self.batch.len() + backlog.len(), &e.to_string());
+                        self.batch.clear();
+                        backlog.clear();
+                        break;
                     }
-                    std::thread::sleep(pause);
+                    self.read_while_waiting(rx, pause, &e, &mut backlog, stopping);
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }
-                Err(_) => break self.write_one_by_one(),
+                Err(e) => {
+                    let e = Arc::new(e);
+                    self.refuse_waiting(&e);
+                    self.lose(self.batch.len(), &e.to_string());
+                    self.batch.clear();
+                }
             }
-        };
-        let mut first_failure = None;
-        for (i, reply) in self.calls.drain(..) {
-            let result = match failures.get(i).cloned().flatten() {
-                Some(message) => Err(Error::WriteFailed(message)),
-                None => Err(Error::WriteFailed("the event was not written".into())),
-            };
-            let _ = reply.send(result);
         }
-        for message in failures.into_iter().flatten() {
-            first_failure.get_or_insert_with(|| message.clone());
-            self.shared.record_error(message);
-        }
+        let summary = (!self.errors_since_flush.is_empty()).then(|| self.errors_since_flush.join("; "));
+        self.errors_since_flush.clear();
         for reply in self.flushes.drain(..) {
-            let _ = reply.send(match &first_failure {
+            let _ = reply.send(match &summary {
                 Some(message) => Err(Error::WriteFailed(message.clone())),
                 None => Ok(()),
             });
@@ -231,34 +243,101 @@ impl Writer {
             let _ = reply.send(self.persist(&path));
         }
         self.batch.clear();
+        for event in backlog {
+            self.push(event);
+        }
     }
 
-    /// After a permanent error, writes each event in its own transaction so that only the
-    /// invalid ones are lost; answers calls individually. Returns each event's failure.
-    fn write_one_by_one(&mut self) -> Vec<Option<String>> {
-        let mut failures = Vec::with_capacity(self.batch.len());
-        let calls: Vec<_> = self.calls.drain(..).collect();
-        let mut calls = calls.into_iter().peekable();
-        for (i, event) in self.batch.iter().enumerate() {
-            let result = self.batch_writer.write(self.store.conn_mut(), std::slice::from_ref(event));
-            let call = calls.next_if(|(at, _)| *at == i);
-            match result {
-                Ok(mut replies) => {
-                    if let Some((_, reply)) = call {
-                        let _ = reply.send(Ok(replies.remove(0)));
-                    }
-                    failures.push(None);
+    /// Answers the calls of a written batch, and counts and reports its refused events.
+    fn answer(&mut self, mut outcome: BatchOutcome) {
+        for (i, reply) in self.calls.drain(..) {
+            let _ = reply.send(outcome.take(i).map_err(Error::Store));
+        }
+        let refused = outcome.refused();
+        if refused.is_empty() {
+            return;
+        }
+        self.shared.refused.fetch_add(refused.len() as u64, Ordering::Relaxed);
+        let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, e) in refused {
+            *by_reason.entry(e.to_string()).or_default() += 1;
+        }
+        for (reason, n) in by_reason.into_iter().take(MAX_REASONS) {
+            let message = format!("refused {n} invalid event{}: {reason}", if n == 1 { "" } else { "s" });
+            self.shared.record_error(message.clone());
+            self.errors_since_flush.push(message);
+        }
+    }
+
+    /// Answers everyone waiting on the failing batch with the error: calls (whose events are
+    /// taken out of the batch, so nothing they asked for is written later), flushes, persists.
+    fn refuse_waiting(&mut self, e: &Arc<runstore_core::Error>) {
+        for (i, reply) in std::mem::take(&mut self.calls).into_iter().rev() {
+            self.batch.remove(i);
+            let _ = reply.send(Err(Error::Unavailable(e.clone())));
+        }
+        for reply in self.flushes.drain(..) {
+            let _ = reply.send(Err(Error::Unavailable(e.clone())));
+        }
+        for (_, reply) in self.persists.drain(..) {
+            let _ = reply.send(Err(Error::Unavailable(e.clone())));
+        }
+    }
+
+    /// Reads the channel for up to `pause`: events join the backlog (while it has room),
+    /// requests are answered with the error at once.
+    fn read_while_waiting(
+        &mut self,
+        rx: &Receiver<Command>,
+        pause: Duration,
+        e: &Arc<runstore_core::Error>,
+        backlog: &mut Vec<Event>,
+        stopping: &mut bool,
+    ) {
+        let until = Instant::now() + pause;
+        loop {
+            if backlog.len() >= self.max_batch {
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                return;
+            }
+            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Command::Event(event)) => backlog.push(event),
+                Ok(Command::Call(_, reply)) => {
+                    let _ = reply.send(Err(Error::Unavailable(e.clone())));
                 }
-                Err(e) => match call {
-                    Some((_, reply)) => {
-                        let _ = reply.send(Err(Error::Store(e)));
-                        failures.push(None);
-                    }
-                    None => failures.push(Some(format!("dropped an invalid event: {e}"))),
-                },
+                Ok(Command::Flush(reply)) => {
+                    let _ = reply.send(Err(Error::Unavailable(e.clone())));
+                }
+                Ok(Command::Persist(_, reply)) => {
+                    let _ = reply.send(Err(Error::Unavailable(e.clone())));
+                }
+                Ok(Command::Shutdown) => *stopping = true,
+                Err(RecvTimeoutError::Timeout) => return,
+                Err(RecvTimeoutError::Disconnected) => {
+                    *stopping = true;
+                    std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                    return;
+                }
             }
         }
-        failures
+    }
+
+    /// Whether the guard's shutdown deadline has passed.
+    fn giving_up(&self) -> bool {
+        let give_up = *self.shared.give_up_at.lock().unwrap_or_else(|e| e.into_inner());
+        give_up.is_some_and(|t| Instant::now() >= t)
+    }
+
+    /// Counts `n` events as lost for `reason`.
+    fn lose(&mut self, n: usize, reason: &str) {
+        if n == 0 {
+            return;
+        }
+        let message = format!("gave up: {n} events were not written: {reason}");
+        eprintln!("runstore: {message}");
+        self.shared.lost.fetch_add(n as u64, Ordering::Relaxed);
+        self.shared.record_error(message.clone());
+        self.errors_since_flush.push(message);
     }
 
     /// Copies the store into a new file, or merges it into an existing store file (runs
@@ -274,21 +353,5 @@ impl Writer {
             .execute("VACUUM INTO ?1", [path.to_string_lossy()])
             .map_err(|e| Error::Store(e.into()))?;
         Ok(())
-    }
-}
-
-fn is_transient(e: &runstore_core::Error) -> bool {
-    use rusqlite::ErrorCode as C;
-    match e {
-        runstore_core::Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
-            f.code,
-            C::DiskFull
-                | C::SystemIoFailure
-                | C::DatabaseBusy
-                | C::DatabaseLocked
-                | C::CannotOpen
-                | C::OutOfMemory
-        ),
-        _ => false,
     }
 }

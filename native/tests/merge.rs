@@ -85,3 +85,105 @@ fn the_cli_merges_with_a_report() {
     let out = run(&["merge", all.to_str().unwrap(), "-o", all.to_str().unwrap()]);
     assert!(!out.status.success(), "merging a file into itself is refused");
 }
+
+/// Runs SQL on a store file directly, as a damaged or hostile file would be made.
+fn tamper(path: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+fn points_and_runs(store: &Store) -> (i64, usize) {
+    (store.stats().unwrap().points, store.runs(&RunQuery::default()).unwrap().len())
+}
+
+#[test]
+fn a_source_with_a_series_twice_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("src.db"), dir.path().join("dst.db"));
+    demo(&src);
+    // A malformed file: metric_series without its UNIQUE key, and one series copied twice.
+    let conn = rusqlite::Connection::open(&src).unwrap();
+    let sql: String = conn
+        .query_row("SELECT sql FROM sqlite_master WHERE name = 'metric_series'", [], |r| r.get(0))
+        .unwrap();
+    let without_key =
+        sql.replace("\n    UNIQUE (run_id, key, context, label)", "").replace("sum_value  REAL,", "sum_value  REAL");
+    assert_ne!(sql, without_key);
+    conn.execute_batch("PRAGMA writable_schema = ON").unwrap();
+    conn.execute("UPDATE sqlite_master SET sql = ?1 WHERE name = 'metric_series'", [&without_key]).unwrap();
+    conn.execute("DELETE FROM sqlite_master WHERE name = 'sqlite_autoindex_metric_series_1'", []).unwrap();
+    conn.execute_batch("PRAGMA writable_schema = OFF").unwrap();
+    drop(conn);
+    tamper(
+        &src,
+        "INSERT INTO metric_series (run_id, key, context, label, count) SELECT run_id, key, context, label, 1
+             FROM metric_series ORDER BY id DESC LIMIT 1;
+         INSERT INTO metric_chunks (series_id, first_step, last_step, count, data)
+             SELECT (SELECT max(id) FROM metric_series), first_step, last_step, 1, data FROM metric_chunks LIMIT 1;",
+    );
+    let source = Store::open_read_only(&src).unwrap();
+    let mut dest = Store::open(&dst, &Default::default(), now_ms()).unwrap();
+    let err = dest.merge_from(&source, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("more than once"), "{err}");
+    assert_eq!(points_and_runs(&dest), (0, 0), "nothing of the malformed source is written");
+}
+
+#[test]
+fn dangling_references_in_a_source_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, sql, what) in [
+        ("no-experiments", "DELETE FROM experiments", "experiment"),
+        ("no-models", "DELETE FROM models", "model"),
+        ("no-trials", "DELETE FROM trials", "trial"),
+    ] {
+        let (src, dst) = (dir.path().join(format!("{name}.db")), dir.path().join(format!("{name}-dst.db")));
+        demo(&src);
+        tamper(&src, sql);
+        let source = Store::open_read_only(&src).unwrap();
+        let mut dest = Store::open(&dst, &Default::default(), now_ms()).unwrap();
+        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dest.merge_from(&source, &mut |_| {})));
+        let err = merged.expect("no panic").unwrap_err().to_string();
+        assert!(err.contains(&format!("refers to {what}")), "{name}: {err}");
+        assert_eq!(points_and_runs(&dest), (0, 0), "{name}: nothing written");
+    }
+}
+
+#[test]
+fn persisting_again_brings_later_points_and_the_final_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("persisted.db");
+    let (rec, guard) = runstore::Recorder::with_options(
+        runstore::RecorderOptions::in_memory().capture_code(false).capture_environment(false),
+    )
+    .unwrap();
+    let run = rec.experiment("sim").unwrap().start_run("r");
+    let id = run.id().to_string();
+    let loss = run.series("loss", &runstore::Context::none());
+    for step in 0..100 {
+        loss.log(step, step as f64);
+    }
+    rec.persist_to(&file).unwrap();
+    for step in 100..250 {
+        loss.log(step, step as f64);
+    }
+    run.finish();
+    rec.persist_to(&file).unwrap();
+    guard.finish().unwrap();
+
+    let store = Store::open_read_only(&file).unwrap();
+    let info = store.run(&id, None).unwrap();
+    assert_eq!(info.status, runstore::RunStatus::Completed);
+    assert_eq!(info.metrics[0].count, 250);
+    assert_eq!(store.series_points(info.metrics[0].series_id).unwrap().len(), 250);
+
+    // An older copy never overwrites a newer one.
+    drop(store);
+    let old = dir.path().join("old.db");
+    std::fs::copy(&file, &old).unwrap();
+    let mut newer = Store::open(&file, &Default::default(), now_ms()).unwrap();
+    tamper(&old, "DELETE FROM metric_chunks; UPDATE metric_series SET count = 10; UPDATE runs SET status = 'running'");
+    let report = newer.merge_from(&Store::open_read_only(&old).unwrap(), &mut |_| {}).unwrap();
+    assert_eq!((report.runs_updated, report.runs_present), (0, 1));
+    assert_eq!(newer.run(&id, None).unwrap().metrics[0].count, 250);
+}

@@ -8,7 +8,7 @@
 use runstore_core::analysis::SeriesRequest;
 use runstore_core::event::{Owner, RunRecord};
 use runstore_core::source::SourceOptions;
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{js_error, series_to_js, to_js};
@@ -48,10 +48,12 @@ pub fn warm_up() -> Result<(), JsError> {
         for (k, key) in (0..).zip(KEYS) {
             events.push(Event::Series {
                 handle: run * KEYS.len() as u64 + k,
-                run_id: id.clone(),
-                key: key.into(),
-                context: Context::none().to_json(),
-                label: String::new(),
+                series: SeriesKey {
+                    run_id: id.clone(),
+                    key: key.into(),
+                    context: Context::none().to_json(),
+                    label: String::new(),
+                },
             });
         }
     }
@@ -60,7 +62,7 @@ pub fn warm_up() -> Result<(), JsError> {
         handle: 0,
         point: Point { step, time_ms: step, value: 1.0 / (step as f64 + 1.0), epoch: None, batch: None },
     }));
-    BatchWriter::new().write(store.conn_mut(), &events).map_err(js_error)?;
+    BatchWriter::new().write(&mut store, &events).and_then(|o| o.all_written()).map_err(js_error)?;
     let bytes = store.to_bytes().map_err(js_error)?;
     let (store, _) = Store::from_source(Box::new(bytes), &SourceOptions::default()).map_err(js_error)?;
     to_js(&store.stats().map_err(js_error)?)?;

@@ -1,6 +1,6 @@
 use super::*;
 use crate::event::{Owner, RunRecord};
-use crate::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, Store};
+use crate::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -55,10 +55,12 @@ fn store() -> Store {
             let handle = i as u64;
             events.push(Event::Series {
                 handle,
-                run_id: id.clone(),
-                key: "val/loss".into(),
-                context: Context::phase("val").to_json(),
-                label: String::new(),
+                series: SeriesKey {
+                    run_id: id.clone(),
+                    key: "val/loss".into(),
+                    context: Context::phase("val").to_json(),
+                    label: String::new(),
+                },
             });
             for (step, v) in losses.iter().enumerate() {
                 let point = Point { step: step as i64, time_ms: T0, value: *v, epoch: None, batch: None };
@@ -74,7 +76,7 @@ fn store() -> Store {
             });
         }
     }
-    BatchWriter::new().write(store.conn_mut(), &events).unwrap();
+    BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
     store
 }
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runstore_core::event::RunRecord;
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunStatus, Store};
+use runstore_core::{BatchWriter, Context, Event, Id, Point, RunStatus, SeriesKey, Store};
 use rusqlite::Connection;
 
 /// What to generate.
@@ -116,10 +116,12 @@ pub fn write_runstore_with_offset(path: &Path, spec: Spec, first_run: u64) {
         for series in 0..spec.series_per_run {
             events.push(Event::Series {
                 handle: run * spec.series_per_run + series,
-                run_id: id.clone(),
-                key: key(series),
-                context: Context::none().to_json(),
-                label: String::new(),
+                series: SeriesKey {
+                    run_id: id.clone(),
+                    key: key(series),
+                    context: Context::none().to_json(),
+                    label: String::new(),
+                },
             });
         }
         events.push(Event::RunStatus {
@@ -129,17 +131,17 @@ pub fn write_runstore_with_offset(path: &Path, spec: Spec, first_run: u64) {
             time_ms: T0 + 1,
         });
     }
-    writer.write(store.conn_mut(), &events).unwrap();
+    writer.write(&mut store, &events).unwrap().all_written().unwrap();
     events.clear();
     points(spec, |run, series, step, time_ms, value| {
         let point = Point { step, time_ms, value, epoch: None, batch: None };
         events.push(Event::Point { handle: run * spec.series_per_run + series, point });
         if events.len() >= 1 << 20 {
-            writer.write(store.conn_mut(), &events).unwrap();
+            writer.write(&mut store, &events).unwrap().all_written().unwrap();
             events.clear();
         }
     });
-    writer.write(store.conn_mut(), &events).unwrap();
+    writer.write(&mut store, &events).unwrap().all_written().unwrap();
     store.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;").unwrap();
 }
 

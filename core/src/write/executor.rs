@@ -1,189 +1,77 @@
-//! Applies batches of [`Event`]s to a store, each batch in one transaction.
+//! The write path's SQLite executor: applies entity events and writes what the planner
+//! handed out, inside the batch's transaction. Every statement is relative (counts add up,
+//! min/max compare), so several processes may each run their own writer on one file.
 
-use std::collections::HashMap;
+use rusqlite::{Connection, OptionalExtension, params};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-
-use crate::aggregate::{Aggregate, OverviewBuilder};
-use crate::chunk::{self, CHUNK_CAPACITY, Point};
+use super::planner::{ChunkWrite, OverviewPart, SeriesPlan};
+use crate::aggregate::Aggregate;
 use crate::event::{ArtifactOwner, Event, Reply};
-use crate::{Error, Id, Result};
+use crate::{Error, Id, Result, SeriesKey};
 
-/// Writes batches of events. Keeps, per declared series, the open (partly filled) chunk and
-/// the overview buckets not yet written, so that a point costs a few field updates in memory
-/// and each flush writes one chunk row, one summary update and a handful of overview rows
-/// per series it touched.
-///
-/// One `BatchWriter` serves one connection; several processes may each run their own on the
-/// same file (every statement is relative: counts add up, min/max compare).
-#[derive(Debug, Default)]
-pub struct BatchWriter {
-    series: HashMap<u64, SeriesState>,
-    blob: Vec<u8>,
+/// Writes a batch's series plan; returns the rows new open chunks were written to, by handle.
+pub(crate) fn write_series(conn: &Connection, plan: &SeriesPlan) -> Result<Vec<(u64, i64)>> {
+    for chunk in &plan.sealed {
+        write_chunk(conn, chunk)?;
+    }
+    let mut rows = Vec::new();
+    for chunk in &plan.open {
+        if let Some(row) = write_chunk(conn, chunk)? {
+            rows.push((chunk.handle, row));
+        }
+    }
+    for (series_id, summary) in &plan.summaries {
+        write_summary(conn, *series_id, summary)?;
+    }
+    for part in &plan.overviews {
+        write_overview(conn, part)?;
+    }
+    Ok(rows)
 }
 
-#[derive(Debug)]
-struct SeriesState {
-    declaration: (Id, String, String, String),
-    /// `metric_series.id`, once resolved in the file.
-    id: Option<i64>,
-    /// Points of the open chunk (already written ones included) and its row, if written.
-    chunk: Vec<Point>,
-    chunk_row: Option<i64>,
-    chunk_dirty: bool,
-    summary: Option<Aggregate>,
-    overview: OverviewBuilder,
-}
-
-impl BatchWriter {
-    /// A writer with nothing declared.
-    pub fn new() -> BatchWriter {
-        BatchWriter::default()
-    }
-
-    /// Applies `events` in one `BEGIN IMMEDIATE` transaction and returns one reply per event.
-    /// On error nothing of the batch is written, and the writer forgets its cached state, so
-    /// the same batch can be applied again later (after a full disk was cleared, say).
-    pub fn write(&mut self, conn: &mut Connection, events: &[Event]) -> Result<Vec<Reply>> {
-        let result = self.write_inner(conn, events);
-        if result.is_err() {
-            self.reset();
-        }
-        result
-    }
-
-    fn reset(&mut self) {
-        for s in self.series.values_mut() {
-            s.id = None;
-            s.chunk.clear();
-            s.chunk_row = None;
-            s.chunk_dirty = false;
-            s.summary = None;
-            s.overview = OverviewBuilder::default();
-        }
-    }
-
-    fn write_inner(&mut self, conn: &mut Connection, events: &[Event]) -> Result<Vec<Reply>> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut replies = Vec::with_capacity(events.len());
-        for event in events {
-            replies.push(self.apply(&tx, event)?);
-        }
-        self.flush_series(&tx)?;
-        tx.commit()?;
-        Ok(replies)
-    }
-
-    fn apply(&mut self, tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
-        match event {
-            Event::Point { handle, point } => {
-                let state = self
-                    .series
-                    .get_mut(handle)
-                    .ok_or_else(|| Error::invalid("series handle", format!("{handle} was never declared")))?;
-                if state.id.is_none() {
-                    state.id = Some(resolve_series(tx, &state.declaration)?);
-                }
-                state.chunk.push(*point);
-                state.chunk_dirty = true;
-                match &mut state.summary {
-                    Some(s) => s.add(point),
-                    slot => *slot = Some(Aggregate::of(point)),
-                }
-                let series_id = state.id.expect("resolved above");
-                let mut parts = Vec::new();
-                state.overview.add(point, &mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
-                for part in parts {
-                    write_overview(tx, &part)?;
-                }
-                if state.chunk.len() >= CHUNK_CAPACITY {
-                    write_chunk(tx, state, &mut self.blob)?;
-                    state.chunk.clear();
-                    state.chunk_row = None;
-                }
-                Ok(Reply::Done)
-            }
-            Event::Series { handle, run_id, key, context, label } => {
-                if key.is_empty() {
-                    return Err(Error::invalid("metric key", "empty"));
-                }
-                self.series.entry(*handle).or_insert_with(|| SeriesState {
-                    declaration: (run_id.clone(), key.clone(), context.clone(), label.clone()),
-                    id: None,
-                    chunk: Vec::new(),
-                    chunk_row: None,
-                    chunk_dirty: false,
-                    summary: None,
-                    overview: OverviewBuilder::default(),
-                });
-                Ok(Reply::Done)
-            }
-            other => apply_entity(tx, other),
-        }
-    }
-
-    /// Writes every touched series' open chunk, summary and open overview buckets.
-    fn flush_series(&mut self, tx: &Transaction<'_>) -> Result<()> {
-        for state in self.series.values_mut() {
-            let Some(series_id) = state.id else { continue };
-            if state.chunk_dirty && !state.chunk.is_empty() {
-                write_chunk(tx, state, &mut self.blob)?;
-            }
-            if let Some(summary) = state.summary.take() {
-                write_summary(tx, series_id, &summary)?;
-            }
-            let mut parts = Vec::new();
-            state.overview.finish(&mut |l, b, a| parts.push(pending_overview(series_id, l, b, a)));
-            for part in parts {
-                write_overview(tx, &part)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn resolve_series(
-    tx: &Transaction<'_>,
-    (run, key, context, label): &(Id, String, String, String),
-) -> Result<i64> {
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO metric_series (run_id, key, context, label) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![run, key, context, label])?;
-    Ok(tx
+/// The id of `series` in the file, creating its row if needed. Refused when its run does not
+/// exist.
+pub(crate) fn resolve_series(conn: &Connection, series: &SeriesKey) -> Result<i64> {
+    let SeriesKey { run_id, key, context, label } = series;
+    let found: Option<i64> = conn
         .prepare_cached(
             "SELECT id FROM metric_series WHERE run_id = ?1 AND key = ?2 AND context = ?3 AND label = ?4",
         )?
-        .query_row(params![run, key, context, label], |r| r.get(0))?)
+        .query_row(params![run_id, key, context, label], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    require_run(conn, run_id)?;
+    conn.prepare_cached("INSERT INTO metric_series (run_id, key, context, label) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![run_id, key, context, label])?;
+    Ok(conn.last_insert_rowid())
 }
 
-fn write_chunk(tx: &Transaction<'_>, state: &mut SeriesState, blob: &mut Vec<u8>) -> Result<()> {
-    chunk::encode(&state.chunk, blob);
-    let first = state.chunk.iter().map(|p| p.step).min().unwrap_or(0);
-    let last = state.chunk.iter().map(|p| p.step).max().unwrap_or(0);
-    let count = state.chunk.len() as i64;
-    match state.chunk_row {
+/// Writes one chunk row; returns its id when it is new.
+fn write_chunk(conn: &Connection, chunk: &ChunkWrite) -> Result<Option<i64>> {
+    let ChunkWrite { series_id, row, first_step, last_step, count, data, .. } = chunk;
+    match row {
         Some(row) => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "UPDATE metric_chunks SET first_step = ?2, last_step = ?3, count = ?4, data = ?5 WHERE id = ?1",
             )?
-            .execute(params![row, first, last, count, &blob[..]])?;
+            .execute(params![row, first_step, last_step, count, data])?;
+            Ok(None)
         }
         None => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO metric_chunks (series_id, first_step, last_step, count, data) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![state.id, first, last, count, &blob[..]])?;
-            state.chunk_row = Some(tx.last_insert_rowid());
+            .execute(params![series_id, first_step, last_step, count, data])?;
+            Ok(Some(conn.last_insert_rowid()))
         }
     }
-    state.chunk_dirty = false;
-    Ok(())
 }
 
-fn write_summary(tx: &Transaction<'_>, series_id: i64, a: &Aggregate) -> Result<()> {
+fn write_summary(conn: &Connection, series_id: i64, a: &Aggregate) -> Result<()> {
     // SET expressions all see the old row, so each CASE compares with the stored values.
-    tx.prepare_cached(
+    conn.prepare_cached(
         "UPDATE metric_series SET
             count = count + ?2,
             nan_count = nan_count + ?3,
@@ -217,20 +105,9 @@ fn write_summary(tx: &Transaction<'_>, series_id: i64, a: &Aggregate) -> Result<
     Ok(())
 }
 
-struct OverviewPart {
-    series_id: i64,
-    level: usize,
-    bucket: i64,
-    agg: Aggregate,
-}
-
-fn pending_overview(series_id: i64, level: usize, bucket: i64, agg: &Aggregate) -> OverviewPart {
-    OverviewPart { series_id, level, bucket, agg: *agg }
-}
-
-fn write_overview(tx: &Transaction<'_>, part: &OverviewPart) -> Result<()> {
+fn write_overview(conn: &Connection, part: &OverviewPart) -> Result<()> {
     let a = &part.agg;
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO metric_overviews (series_id, level, bucket, count, nan_count,
              first_step, first_ms, first_value, last_step, last_ms, last_value,
              min_step, min_value, max_step, max_value)
@@ -273,32 +150,29 @@ fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
     v.as_ref().map(|j| j.to_string())
 }
 
-fn require_run(tx: &Transaction<'_>, run_id: &Id) -> Result<()> {
-    let exists: bool = tx
+fn require_run(conn: &Connection, run_id: &Id) -> Result<()> {
+    let exists: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)")?
         .query_row([run_id], |r| r.get(0))?;
     if exists { Ok(()) } else { Err(Error::not_found("run", run_id.as_str())) }
 }
 
 /// Applies one event that is not about metric points.
-fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
+pub(crate) fn apply_entity(conn: &Connection, event: &Event) -> Result<Reply> {
     match event {
         Event::Experiment { id, name, description, time_ms } => {
-            if name.trim().is_empty() {
-                return Err(Error::invalid("experiment name", "empty"));
-            }
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT OR IGNORE INTO experiments (id, name, description, created_ms, updated_ms)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
             )?
             .execute(params![id, name, description, time_ms])?;
-            let id: String = tx
+            let id: String = conn
                 .prepare_cached("SELECT id FROM experiments WHERE name = ?1")?
                 .query_row([name], |r| r.get(0))?;
             Ok(Reply::Id(id.parse()?))
         }
         Event::ExperimentStatus { experiment_id, status, results, time_ms } => {
-            let n = tx
+            let n = conn
                 .prepare_cached(
                     "UPDATE experiments SET status = ?2, results_json = coalesce(?3, results_json),
                      updated_ms = ?4 WHERE id = ?1",
@@ -310,22 +184,19 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Trial { id, experiment_id, name, description, time_ms } => {
-            if name.trim().is_empty() {
-                return Err(Error::invalid("trial name", "empty"));
-            }
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT OR IGNORE INTO trials (id, experiment_id, name, description, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![id, experiment_id, name, description, time_ms])?;
-            let id: String = tx
+            let id: String = conn
                 .prepare_cached("SELECT id FROM trials WHERE experiment_id = ?1 AND name = ?2")?
                 .query_row(params![experiment_id, name], |r| r.get(0))?;
             Ok(Reply::Id(id.parse()?))
         }
         Event::Run(run) => {
             let started = (run.status != crate::RunStatus::Pending).then_some(run.time_ms);
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO runs (id, experiment_id, trial_id, name, status, created_ms, started_ms,
                      heartbeat_ms, heartbeat_interval_ms, host, pid)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9, ?10)",
@@ -345,7 +216,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::RunStatus { run_id, status, error, time_ms } => {
-            let n = tx
+            let n = conn
                 .prepare_cached(
                     "UPDATE runs SET status = ?2,
                          started_ms = CASE WHEN ?2 != 'pending' THEN coalesce(started_ms, ?4) ELSE started_ms END,
@@ -361,7 +232,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::RunResults { run_id, results } => {
-            let n = tx
+            let n = conn
                 .prepare_cached("UPDATE runs SET results_json = ?2 WHERE id = ?1")?
                 .execute(params![run_id, results.to_string()])?;
             if n == 0 {
@@ -370,32 +241,26 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Heartbeat { run_id, time_ms } => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "UPDATE runs SET heartbeat_ms = max(coalesce(heartbeat_ms, 0), ?2) WHERE id = ?1",
             )?
             .execute(params![run_id, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Params { owner, params: ps } => {
-            let mut stmt = tx.prepare_cached(
+            let mut stmt = conn.prepare_cached(
                 "INSERT OR REPLACE INTO params (owner_kind, owner_id, key, kind, value) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for (key, value) in ps {
-                if key.is_empty() {
-                    return Err(Error::invalid("param key", "empty"));
-                }
                 stmt.execute(params![owner.kind(), owner.id(), key, value.kind(), value.to_sql_value()])?;
             }
             Ok(Reply::Done)
         }
         Event::Tags { owner, tags } => {
-            let mut stmt = tx.prepare_cached(
+            let mut stmt = conn.prepare_cached(
                 "INSERT OR REPLACE INTO tags (owner_kind, owner_id, key, value) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for (key, value) in tags {
-                if key.is_empty() {
-                    return Err(Error::invalid("tag key", "empty"));
-                }
                 stmt.execute(params![owner.kind(), owner.id(), key, value])?;
             }
             Ok(Reply::Done)
@@ -407,7 +272,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             } else {
                 "INSERT OR IGNORE INTO epochs (run_id, idx, started_ms) VALUES (?1, ?2, ?3)"
             };
-            tx.prepare_cached(sql)?.execute(params![run_id, epoch, time_ms])?;
+            conn.prepare_cached(sql)?.execute(params![run_id, epoch, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Batch { run_id, epoch, batch, end, time_ms } => {
@@ -417,7 +282,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             } else {
                 "INSERT OR IGNORE INTO batches (run_id, epoch, idx, started_ms) VALUES (?1, ?2, ?3, ?4)"
             };
-            tx.prepare_cached(sql)?.execute(params![run_id, epoch, batch, time_ms])?;
+            conn.prepare_cached(sql)?.execute(params![run_id, epoch, batch, time_ms])?;
             Ok(Reply::Done)
         }
         Event::Artifact(a) => {
@@ -431,7 +296,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 }
                 ArtifactOwner::ModelVersion(id) => (None, None, None, None, None, Some(id)),
             };
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO artifacts (id, name, kind, uri, size_bytes, sha256, created_ms,
                      experiment_id, trial_id, run_id, epoch, batch, model_version_id, metadata_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -455,8 +320,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Dataset(d) => {
-            require_run(tx, &d.run_id)?;
-            tx.prepare_cached(
+            require_run(conn, &d.run_id)?;
+            conn.prepare_cached(
                 "INSERT INTO datasets (id, run_id, role, name, path, rows, columns, schema_json,
                      size_bytes, sha256, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -477,8 +342,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Code { run_id, code, time_ms } => {
-            require_run(tx, run_id)?;
-            tx.prepare_cached(
+            require_run(conn, run_id)?;
+            conn.prepare_cached(
                 "INSERT OR REPLACE INTO code_versions (run_id, git_commit, git_branch, git_dirty,
                      repo_root, entrypoint, files_json, captured_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -496,8 +361,8 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Environment { run_id, environment: e, time_ms } => {
-            require_run(tx, run_id)?;
-            tx.prepare_cached(
+            require_run(conn, run_id)?;
+            conn.prepare_cached(
                 "INSERT OR REPLACE INTO environments (run_id, os, os_version, hostname, cpu, cpu_count,
                      memory_bytes, gpu, runtimes_json, packages_json, captured_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -518,7 +383,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Resource(s) => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO resource_samples (run_id, time_ms, kind, name, value, unit)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
@@ -526,7 +391,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Span(s) => {
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO spans (run_id, name, start_ms, duration_ms, attributes_json)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
@@ -540,16 +405,16 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Done)
         }
         Event::Model { id, name, description, time_ms } => {
-            Ok(Reply::Id(ensure_model(tx, id, name, description, *time_ms)?))
+            Ok(Reply::Id(ensure_model(conn, id, name, description, *time_ms)?))
         }
         Event::ModelVersion(v) => {
-            let model_id = ensure_model(tx, &v.new_model_id, &v.model_name, "", v.time_ms)?;
-            let version: i64 = tx
+            let model_id = ensure_model(conn, &v.new_model_id, &v.model_name, "", v.time_ms)?;
+            let version: i64 = conn
                 .prepare_cached(
                     "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model_id = ?1",
                 )?
                 .query_row([&model_id], |r| r.get(0))?;
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT INTO model_versions (id, model_id, version, description, storage_path,
                      size_bytes, sha256, source_run_id, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -565,9 +430,9 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 v.source_run_id,
                 v.time_ms
             ])?;
-            tx.prepare_cached("UPDATE models SET updated_ms = ?2 WHERE id = ?1")?
+            conn.prepare_cached("UPDATE models SET updated_ms = ?2 WHERE id = ?1")?
                 .execute(params![model_id, v.time_ms])?;
-            let mut tag = tx.prepare_cached(
+            let mut tag = conn.prepare_cached(
                 "INSERT OR REPLACE INTO tags (owner_kind, owner_id, key, value) VALUES ('model_version', ?1, ?2, ?3)",
             )?;
             for (k, val) in &v.tags {
@@ -576,7 +441,7 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
             Ok(Reply::Version(version))
         }
         Event::ModelAlias { model_name, alias, version, time_ms } => {
-            let found: Option<(String, String)> = tx
+            let found: Option<(String, String)> = conn
                 .prepare_cached(
                     "SELECT m.id, v.id FROM models m JOIN model_versions v ON v.model_id = m.id
                      WHERE m.name = ?1 AND v.version = ?2",
@@ -585,25 +450,22 @@ fn apply_entity(tx: &Transaction<'_>, event: &Event) -> Result<Reply> {
                 .optional()?;
             let (model_id, version_id) =
                 found.ok_or_else(|| Error::not_found("model version", format!("{model_name} v{version}")))?;
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "INSERT OR REPLACE INTO model_aliases (model_id, alias, version_id, updated_ms) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![model_id, alias, version_id, time_ms])?;
             Ok(Reply::Done)
         }
-        Event::Point { .. } | Event::Series { .. } => unreachable!("handled by BatchWriter::apply"),
+        Event::Point { .. } | Event::Series { .. } => unreachable!("planned by the planner"),
     }
 }
 
-fn ensure_model(tx: &Transaction<'_>, id: &Id, name: &str, description: &str, time_ms: i64) -> Result<Id> {
-    if name.trim().is_empty() {
-        return Err(Error::invalid("model name", "empty"));
-    }
-    tx.prepare_cached(
+fn ensure_model(conn: &Connection, id: &Id, name: &str, description: &str, time_ms: i64) -> Result<Id> {
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO models (id, name, description, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
     )?
     .execute(params![id, name, description, time_ms])?;
     let id: String =
-        tx.prepare_cached("SELECT id FROM models WHERE name = ?1")?.query_row([name], |r| r.get(0))?;
+        conn.prepare_cached("SELECT id FROM models WHERE name = ?1")?.query_row([name], |r| r.get(0))?;
     id.parse()
 }
