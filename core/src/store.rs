@@ -87,6 +87,21 @@ impl Store {
         Ok(Store { conn, compat })
     }
 
+    /// Runs `read` in one read transaction (unless one is open already), so that its
+    /// statements see one moment of a file other connections are writing.
+    pub(crate) fn in_snapshot<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return read();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let result = read();
+        // Ending a read transaction cannot lose anything; its error matters only if `read` succeeded.
+        let ended = self.conn.execute_batch("COMMIT");
+        let value = result?;
+        ended?;
+        Ok(value)
+    }
+
     /// A new, empty, migrated store in memory; [`Store::to_bytes`] or
     /// `VACUUM INTO` persist it later.
     pub fn open_in_memory(now_ms: i64) -> Result<Store> {

@@ -225,3 +225,43 @@ fn a_snapshot_of_a_live_file_is_consistent_and_browser_ready() {
     assert!(points.len() as i64 >= FLUSHED_BEFORE_KILL);
     assert_eq!(points.len() as i64, run.metrics[0].count, "summary and points agree: one consistent moment");
 }
+
+#[test]
+fn a_chart_of_a_live_file_reads_one_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let opts = RecorderOptions::file(&db).capture_code(false).flush_interval(Duration::from_micros(200));
+    let (rec, guard) = Recorder::with_options(opts).unwrap();
+    let run = rec.experiment("live").unwrap().start_run("r");
+    let loss = run.series("loss", &Context::none());
+    // Every point at step 0: the series' step range never changes while its count grows, so a
+    // count read at one moment and points read at the next disagree.
+    loss.log(0, 0.0);
+    rec.flush().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                loss.log(0, 1.0);
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        })
+    };
+    let store = Store::open_read_only(&db).unwrap();
+    let series_id = store.run(run.id().as_str(), None).unwrap().metrics[0].series_id;
+    let mut request = runstore_core::analysis::SeriesRequest::new(series_id);
+    request.budget = 1_000_000;
+    let mut mixed = 0;
+    for _ in 0..3_000 {
+        let data = store.series_data(&request).unwrap();
+        if data.y.len() as i64 != data.points_in_range {
+            mixed += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    run.finish();
+    guard.finish().unwrap();
+    assert_eq!(mixed, 0, "charts that mixed the series row of one moment with the points of another");
+}

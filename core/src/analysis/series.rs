@@ -193,6 +193,12 @@ struct Bucket {
 impl Store {
     /// Points of a series for a chart; see the module docs for how the budget is kept.
     pub fn series_data(&self, req: &SeriesRequest) -> Result<SeriesData> {
+        // The series row, its chunks and its overviews are read in several statements: one
+        // read transaction makes them one moment of a file that is being written.
+        self.in_snapshot(|| self.series_data_now(req))
+    }
+
+    fn series_data_now(&self, req: &SeriesRequest) -> Result<SeriesData> {
         let budget = req.budget.max(8);
         let (count, first_step, last_step, first_ms): (i64, Option<i64>, Option<i64>, Option<i64>) = self
             .conn()
