@@ -4,50 +4,179 @@
 //!
 //! HTTP/1.1 on `std::net`, one thread per connection: browsers keep several connections
 //! open between requests, and a connection waiting for its next request must never hold up
-//! another (tiny_http's fixed pool let a page load hang on connections it never read). An
-//! idle connection is closed after [`IDLE`].
+//! another (tiny_http's fixed pool let a page load hang on connections it never read). A
+//! connection waiting for its next request is closed after [`ServeOptions::idle`]; a request
+//! whose head (request line and headers) is not all in [`ServeOptions::head_deadline`] after
+//! its first byte gets 408 and is closed, so clients trickling bytes cannot keep every
+//! connection forever. Past [`ServeOptions::max_connections`], new connections get 503.
+//!
+//! Only requests addressed to this machine are answered: a `Host` of `localhost` (or a name
+//! under it), an IP address, or a name in [`ServeOptions::hosts`], with any port; others get
+//! 403. This stops DNS rebinding: a web page from `evil.example` whose name was pointed at
+//! 127.0.0.1 could otherwise read the served files, but its requests say `Host: evil.example`.
+//! An HTTP/1.1 request without `Host` gets 400 (RFC 9112 requires one); an HTTP/1.0 request
+//! without one is answered, as no browser sends such a request.
+//!
+//! Request paths are percent-decoded (one that does not decode to UTF-8 without NUL, or has a
+//! `..` segment, gets 400); the names files are served under, and the URLs built from them,
+//! are percent-encoded. Two files with the same name are served under distinct
+//! names (`runs.db`, `runs-2.db`): [`Served::files`] says which name serves which file.
 
+use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{Error, Result};
 
-/// How long a connection may stay silent before it is closed.
+/// How long a connection may wait silent for its next request: the default of
+/// [`ServeOptions::idle`].
 pub const IDLE: Duration = Duration::from_secs(30);
+
+/// How long a request's head may take to arrive from its first byte: the default of
+/// [`ServeOptions::head_deadline`].
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Longest request line or header line accepted.
 const MAX_LINE: u64 = 16 << 10;
 
-/// Most connections open at once (each has a thread).
+/// Most connections open at once (each has a thread): the default of
+/// [`ServeOptions::max_connections`].
 pub const MAX_CONNECTIONS: usize = 256;
 
 /// Most header lines accepted in one request.
 const MAX_HEADERS: usize = 100;
+
+/// Most connections being refused (503) at once, each on a short-lived thread.
+const MAX_REFUSING: usize = 16;
+
+/// How long a connection closed before its request was read is still drained, and how long
+/// writing a 503 may take.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// What to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Folder of the static page (`www/`).
     pub www: PathBuf,
-    /// `.db` files, served under `/files/NAME` (NAME: the file name).
+    /// `.db` files, served under `/files/NAME`. NAME is the file name, or `STEM-2.EXT`,
+    /// `STEM-3.EXT`, ... for a file whose name an earlier file has.
     pub files: Vec<PathBuf>,
+    /// Names accepted in a request's `Host` header (compared without the port, ignoring
+    /// case) besides localhost names and IP addresses, e.g. the name given to
+    /// `runstore serve --host`. Default: none.
+    pub hosts: Vec<String>,
+    /// How long a connection may wait silent for its next request. Default: [`IDLE`] (30 s).
+    pub idle: Duration,
+    /// How long a request's head (request line and headers) may take to arrive, from its first
+    /// byte. Default: [`HEAD_DEADLINE`] (10 s).
+    pub head_deadline: Duration,
+    /// Most connections open at once, each on its own thread; past it, a new connection is
+    /// answered 503 and closed. Default: [`MAX_CONNECTIONS`] (256).
+    pub max_connections: usize,
+}
+
+impl ServeOptions {
+    /// Serves the page in `www` and `files`, with the defaults for everything else.
+    pub fn new(www: impl Into<PathBuf>, files: Vec<PathBuf>) -> ServeOptions {
+        ServeOptions {
+            www: www.into(),
+            files,
+            hosts: Vec::new(),
+            idle: IDLE,
+            head_deadline: HEAD_DEADLINE,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
 }
 
 /// A bound server.
 pub struct Served {
     listener: TcpListener,
     options: ServeOptions,
+    /// Each served file's name (decoded) and path, in the order of [`ServeOptions::files`].
+    names: Vec<(String, PathBuf)>,
 }
 
 /// Binds `address` (e.g. `127.0.0.1:8080`, or port 0 for any free port).
 pub fn bind(address: &str, options: ServeOptions) -> Result<Served> {
     let listener =
         TcpListener::bind(address).map_err(|source| Error::Io { path: address.to_string(), source })?;
-    Ok(Served { listener, options })
+    let names = served_names(&options.files);
+    Ok(Served { listener, options, names })
+}
+
+/// Gives each file a distinct name to be served under: its own file name unless an earlier
+/// file has it, else `STEM-N.EXT` with the smallest N (from 2) that no file has.
+fn served_names(files: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let own: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().map_or_else(|| "file".to_string(), |n| n.to_string_lossy().into_owned()))
+        .collect();
+    // Own names first, so that `runs-2.db` given as such keeps its name.
+    let mut taken = HashSet::new();
+    let firsts: Vec<bool> = own.iter().map(|name| taken.insert(name.clone())).collect();
+    own.iter()
+        .zip(firsts)
+        .zip(files)
+        .map(|((name, first), file)| {
+            if first {
+                return (name.clone(), file.clone());
+            }
+            let (stem, ext) = match name.rsplit_once('.') {
+                Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+                _ => (name.as_str(), String::new()),
+            };
+            let free = (2..)
+                .map(|n| format!("{stem}-{n}{ext}"))
+                .find(|candidate| !taken.contains(candidate))
+                .expect("some number is free");
+            taken.insert(free.clone());
+            (free, file.clone())
+        })
+        .collect()
+}
+
+/// Percent-encodes `text` for a URL: every byte but ASCII letters, digits, `-._~` and `keep`.
+fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
+/// Decodes the `%XX` escapes of a request path; `None` for a bad escape, a NUL, or bytes that
+/// are not UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let hex = |byte: u8| (byte as char).to_digit(16);
+    let mut bytes = path.bytes();
+    let mut decoded = Vec::with_capacity(path.len());
+    while let Some(byte) = bytes.next() {
+        if byte == b'%' {
+            let (high, low) = (hex(bytes.next()?)?, hex(bytes.next()?)?);
+            decoded.push((high * 16 + low) as u8);
+        } else {
+            decoded.push(byte);
+        }
+    }
+    let decoded = String::from_utf8(decoded).ok()?;
+    (!decoded.contains('\0')).then_some(decoded)
+}
+
+/// The path a request target names, decoded; `None` (answered 400) if it cannot be decoded
+/// or has a `..` segment.
+fn request_path(target: &str) -> Option<String> {
+    let path = percent_decode(target.split(['?', '#']).next().unwrap_or("/"))?;
+    (!path.split('/').any(|segment| segment == "..")).then_some(path)
 }
 
 impl Served {
@@ -56,44 +185,49 @@ impl Served {
         self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
     }
 
-    /// The page's URL opening every served file (`?db=` per file).
+    /// The page's URL opening every served file (`?db=` per file). Each `db` value is a URL
+    /// path, percent-encoded, so it is percent-encoded again as a query value: `my run.db`
+    /// gives `db=/files/my%2520run.db`, which the page reads as `/files/my%20run.db`.
     pub fn url(&self) -> String {
-        let dbs: Vec<String> = self
-            .options
-            .files
-            .iter()
-            .filter_map(|f| f.file_name())
-            .map(|n| format!("db=/files/{}", n.to_string_lossy()))
-            .collect();
+        let dbs: Vec<String> =
+            self.files().map(|(path, _)| format!("db={}", percent_encode(&path, b"/"))).collect();
         format!("http://{}/?{}", self.address(), dbs.join("&"))
     }
 
+    /// The served files: each one's URL path (`/files/NAME`, percent-encoded) and the file it
+    /// serves, in the order of [`ServeOptions::files`].
+    pub fn files(&self) -> impl Iterator<Item = (String, &Path)> {
+        self.names
+            .iter()
+            .map(|(name, file)| (format!("/files/{}", percent_encode(name, b"")), file.as_path()))
+    }
+
     /// Answers requests until the process ends, each connection on its own thread.
-    /// Past [`MAX_CONNECTIONS`] open at once, a new connection gets 503 and is closed.
+    /// Past [`ServeOptions::max_connections`] open at once, a new connection gets 503 and is
+    /// closed, from a short-lived thread of its own so that a slow client never holds up the
+    /// next connection; past 16 of those at once, it is closed unanswered.
     pub fn run(&self) {
         let open = AtomicUsize::new(0);
+        let refusing = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for stream in self.listener.incoming() {
-                let Ok(mut stream) = stream else {
+                let Ok(stream) = stream else {
                     // Out of file descriptors, say: wait instead of spinning.
                     std::thread::sleep(Duration::from_millis(50));
                     continue;
                 };
-                if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-                    open.fetch_sub(1, Ordering::AcqRel);
-                    let _ = respond_text(
-                        &mut stream,
-                        503,
-                        "too many connections",
-                        Framing { keep_alive: false, head: false },
-                    );
-                    let _ = close_gently(&stream, &stream, Duration::from_millis(100));
-                    continue;
-                }
-                let slot = Slot(&open);
+                let serving = open.load(Ordering::Acquire) < self.options.max_connections;
+                let slot = if serving {
+                    Slot::take(&open, self.options.max_connections)
+                } else {
+                    Slot::take(&refusing, MAX_REFUSING)
+                };
+                let Some(slot) = slot else {
+                    continue; // too many refusals under way already: closed unanswered
+                };
                 let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let _slot = slot; // given back however the thread ends
-                    let _ = serve_connection(stream, &self.options);
+                    let _ = if serving { serve_connection(stream, self) } else { refuse(stream) };
                 });
                 if spawned.is_err() {
                     std::thread::sleep(Duration::from_millis(50));
@@ -103,15 +237,23 @@ impl Served {
     }
 
     /// Accepts one connection and answers its requests until the client closes it or stays
-    /// silent for [`IDLE`] (for tests and embedding).
+    /// silent for [`ServeOptions::idle`] (for tests and embedding).
     pub fn answer_one(&self) -> Result<()> {
         let (stream, _) = self.listener.accept().map_err(|e| Error::io(Path::new("server"), e))?;
-        serve_connection(stream, &self.options).map_err(|e| Error::io(Path::new("server"), e))
+        serve_connection(stream, self).map_err(|e| Error::io(Path::new("server"), e))
     }
 }
 
-/// One of the [`MAX_CONNECTIONS`], given back when dropped.
+/// One of a limited number of connections, given back when dropped.
 struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    /// Takes one of `limit` slots counted by `counter`, if one is free.
+    fn take(counter: &'a AtomicUsize, limit: usize) -> Option<Slot<'a>> {
+        counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).ok()?;
+        Some(Slot(counter))
+    }
+}
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -123,6 +265,8 @@ impl Drop for Slot<'_> {
 struct Request {
     method: String,
     target: String,
+    /// The `Host` header; only an HTTP/1.0 request may have none.
+    host: Option<String>,
     range: Option<String>,
     keep_alive: bool,
     /// It announced a body (Content-Length or Transfer-Encoding), which this server never
@@ -134,51 +278,143 @@ struct Request {
 enum Unreadable {
     /// The client closed the connection or stayed silent: nothing to answer.
     Gone,
+    /// Its head did not arrive within [`ServeOptions::head_deadline`]: answered 408, then the
+    /// connection is closed.
+    Slow,
     /// Not HTTP as this server speaks it: answered 400, then the connection is closed.
     Malformed,
 }
 
-fn serve_connection(stream: TcpStream, options: &ServeOptions) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IDLE))?;
+/// The reading half of a connection, whose reads fail (timed out) once `deadline` has passed.
+struct Deadlined {
+    stream: TcpStream,
+    /// `None`: no deadline.
+    deadline: Option<Instant>,
+}
+
+impl Deadlined {
+    /// Sets the deadline `wait` from now.
+    fn expire_in(&mut self, wait: Duration) {
+        self.deadline = Instant::now().checked_add(wait);
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = match self.deadline {
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(std::io::ErrorKind::TimedOut.into()),
+            },
+            None => None,
+        };
+        self.stream.set_read_timeout(left)?;
+        self.stream.read(buf)
+    }
+}
+
+/// Says why a request with a foreign `Host` is refused.
+const FOREIGN_HOST: &str = "refused: the Host header names neither localhost, an IP address, nor a name given \
+to `runstore serve --host` (a guard against DNS rebinding: a web page must not read the served files)\n";
+
+fn serve_connection(stream: TcpStream, served: &Served) -> std::io::Result<()> {
+    let options = &served.options;
     // A client that stops reading must not hold its thread forever either.
-    stream.set_write_timeout(Some(IDLE))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    stream.set_write_timeout(Some(options.idle))?;
+    let mut reader = BufReader::new(Deadlined { stream: stream.try_clone()?, deadline: None });
     let mut writer = BufWriter::new(stream);
     loop {
+        // Silent for up to `idle` between requests; once a request's first byte is in, its
+        // whole head must follow within `head_deadline`, however slowly it trickles in.
+        reader.get_mut().expire_in(options.idle);
+        if !matches!(reader.fill_buf(), Ok(buffered) if !buffered.is_empty()) {
+            return Ok(());
+        }
+        reader.get_mut().expire_in(options.head_deadline);
         let request = match read_request(&mut reader) {
             Ok(request) => request,
             Err(Unreadable::Gone) => return Ok(()),
+            Err(Unreadable::Slow) => {
+                // Closed at once, not drained: a client this slow may see a reset instead.
+                let text = "request head not received in time";
+                respond_text(&mut writer, 408, text, Framing { keep_alive: false, head: false })?;
+                return writer.flush();
+            }
             Err(Unreadable::Malformed) => {
                 respond_text(&mut writer, 400, "bad request", Framing { keep_alive: false, head: false })?;
                 writer.flush()?;
-                return close_gently(writer.get_ref(), reader, Duration::from_secs(1));
+                return close_gently(&mut reader);
             }
         };
-        answer(&request, options, &mut writer)?;
+        // No Host only in HTTP/1.0, which browsers do not send: such a request is no web page's.
+        let foreign = request.host.as_deref().is_some_and(|host| !host_allowed(host, &options.hosts));
+        if foreign {
+            let framing = Framing { keep_alive: false, head: request.method == "HEAD" };
+            respond_text(&mut writer, 403, FOREIGN_HOST, framing)?;
+        } else {
+            answer(&request, served, &mut writer)?;
+        }
         writer.flush()?;
         if request.has_body {
-            return close_gently(writer.get_ref(), reader, Duration::from_secs(1));
+            return close_gently(&mut reader);
         }
-        if !request.keep_alive {
+        if foreign || !request.keep_alive {
             return Ok(());
         }
     }
 }
 
+/// Answers a connection past [`ServeOptions::max_connections`]: 503, then closed.
+fn refuse(stream: TcpStream) -> std::io::Result<()> {
+    stream.set_write_timeout(Some(LINGER))?;
+    let mut writer = BufWriter::new(&stream);
+    respond_text(&mut writer, 503, "too many connections", Framing { keep_alive: false, head: false })?;
+    writer.flush()?;
+    drop(writer);
+    close_gently(&mut BufReader::new(Deadlined { stream, deadline: None }))
+}
+
 /// Closes a connection after an answer sent before its request was read: closing with unread
 /// input would reset the connection and the client could lose the answer, so stop writing,
-/// then read what is left for up to `wait`.
-fn close_gently(stream: &TcpStream, rest: impl Read, wait: Duration) -> std::io::Result<()> {
-    stream.shutdown(std::net::Shutdown::Write)?;
-    stream.set_read_timeout(Some(wait))?;
-    let _ = std::io::copy(&mut rest.take(1 << 20), &mut std::io::sink());
+/// then read what is left for up to [`LINGER`].
+fn close_gently(reader: &mut BufReader<Deadlined>) -> std::io::Result<()> {
+    reader.get_ref().stream.shutdown(std::net::Shutdown::Write)?;
+    reader.get_mut().expire_in(LINGER);
+    let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
     Ok(())
+}
+
+/// Whether a `Host` header names this server: `localhost` (or a name under it), an IP
+/// address, or one of `extra`, with any port or none. A web page whose own name an attacker
+/// has pointed at 127.0.0.1 (DNS rebinding) sends that name, and is refused; browsers resolve
+/// `localhost` names themselves, and an IP address involves no DNS.
+fn host_allowed(host: &str, extra: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let digits = |port: &str| port.bytes().all(|b| b.is_ascii_digit());
+    if let Some(bracketed) = host.strip_prefix('[') {
+        return bracketed.split_once(']').is_some_and(|(ip, port)| {
+            ip.parse::<Ipv6Addr>().is_ok() && (port.is_empty() || port.strip_prefix(':').is_some_and(digits))
+        });
+    }
+    let name = match host.split_once(':') {
+        Some((name, port)) if digits(port) => name,
+        Some(_) => return false,
+        None => &host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<Ipv4Addr>().is_ok()
+        || extra.iter().any(|allowed| allowed.trim_end_matches('.').eq_ignore_ascii_case(name))
 }
 
 /// One line, at most [`MAX_LINE`] bytes, without its line end.
 fn read_line(reader: &mut impl BufRead) -> std::result::Result<String, Unreadable> {
     let mut line = String::new();
     match reader.take(MAX_LINE).read_line(&mut line) {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            Err(Unreadable::Slow)
+        }
         Ok(0) | Err(_) if line.is_empty() => Err(Unreadable::Gone),
         Ok(_) if !line.ends_with('\n') => Err(Unreadable::Malformed),
         Ok(_) => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
@@ -201,7 +437,8 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
     if !matches!(version, "HTTP/1.0" | "HTTP/1.1") || !target.starts_with('/') {
         return Err(Unreadable::Malformed);
     }
-    let (mut range, mut connection): (Option<String>, Option<String>) = (None, None);
+    let (mut range, mut connection, mut host): (Option<String>, Option<String>, Option<String>) =
+        (None, None, None);
     let mut has_body = false;
     for _ in 0..=MAX_HEADERS {
         let header = match read_line(reader) {
@@ -210,6 +447,10 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
             Err(e) => return Err(e),
         };
         if header.is_empty() {
+            // HTTP/1.1 requires exactly one Host (RFC 9112, 3.2).
+            if version == "HTTP/1.1" && host.is_none() {
+                return Err(Unreadable::Malformed);
+            }
             let connection = connection.unwrap_or_default();
             let keep_alive = if version == "HTTP/1.1" {
                 !connection.contains("close")
@@ -220,13 +461,18 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
             return Ok(Request {
                 method: method.to_string(),
                 target: target.to_string(),
+                host,
                 range,
                 keep_alive,
                 has_body,
             });
         }
         let (name, value) = header.split_once(':').ok_or(Unreadable::Malformed)?;
-        if name.eq_ignore_ascii_case("range") {
+        if name.eq_ignore_ascii_case("host") {
+            if host.replace(value.trim().to_string()).is_some() {
+                return Err(Unreadable::Malformed);
+            }
+        } else if name.eq_ignore_ascii_case("range") {
             range = Some(value.trim().to_string());
         } else if name.eq_ignore_ascii_case("connection") {
             connection = Some(value.trim().to_ascii_lowercase());
@@ -253,21 +499,18 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Maps a URL path to a file: `/files/NAME` to a served `.db`, anything else inside `www`.
-fn resolve(url_path: &str, options: &ServeOptions) -> Option<PathBuf> {
-    let path = url_path.split(['?', '#']).next().unwrap_or("/");
+/// Maps a decoded URL path to a file: `/files/NAME` to a served `.db`, anything else inside
+/// `www`.
+fn resolve(path: &str, served: &Served) -> Option<PathBuf> {
     if let Some(name) = path.strip_prefix("/files/") {
-        return options
-            .files
-            .iter()
-            .find(|f| f.file_name().is_some_and(|n| n.to_string_lossy() == name))
-            .cloned();
+        return served.names.iter().find(|(served_name, _)| served_name == name).map(|(_, f)| f.clone());
     }
     let rel = Path::new(path.trim_start_matches('/'));
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
     }
-    let file = if path == "/" { options.www.join("index.html") } else { options.www.join(rel) };
+    let www = &served.options.www;
+    let file = if path == "/" { www.join("index.html") } else { www.join(rel) };
     file.is_file().then_some(file)
 }
 
@@ -289,7 +532,7 @@ fn range(value: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && end < len).then_some((start, end))
 }
 
-fn answer(request: &Request, options: &ServeOptions, out: &mut impl Write) -> std::io::Result<()> {
+fn answer(request: &Request, served: &Served, out: &mut impl Write) -> std::io::Result<()> {
     let keep = request.keep_alive;
     let framing = Framing { keep_alive: keep, head: request.method == "HEAD" };
     if request.method != "GET" && request.method != "HEAD" {
@@ -302,7 +545,11 @@ fn answer(request: &Request, options: &ServeOptions, out: &mut impl Write) -> st
             framing,
         );
     }
-    let Some(path) = resolve(&request.target, options) else {
+    let Some(path) = request_path(&request.target) else {
+        let text = "bad request: the path is not percent-encoded UTF-8, or has a .. segment";
+        return respond_text(out, 400, text, framing);
+    };
+    let Some(path) = resolve(&path, served) else {
         return respond_text(out, 404, "not found", framing);
     };
     let Ok(mut file) = File::open(&path) else {
@@ -354,8 +601,10 @@ fn write_head(
         200 => "OK",
         206 => "Partial Content",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         416 => "Range Not Satisfiable",
         503 => "Service Unavailable",
         _ => "",
@@ -405,5 +654,25 @@ mod tests {
         assert_eq!(range("bytes=5-1", 1000), None);
         assert_eq!(range("bytes=0-1,5-6", 1000), None);
         assert_eq!(range("items=0-1", 1000), None);
+    }
+
+    #[test]
+    fn served_names_are_distinct() {
+        let files = ["a/runs.db", "b/runs.db", "c/runs-2.db", "d/runs.db", ".db", "e/.db"].map(PathBuf::from);
+        let names: Vec<String> = served_names(&files).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["runs.db", "runs-3.db", "runs-2.db", "runs-4.db", ".db", ".db-2"]);
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(percent_encode("my run/100%.db", b""), "my%20run%2F100%25.db");
+        assert_eq!(percent_encode("/files/my%20run.db", b"/"), "/files/my%2520run.db");
+        assert_eq!(percent_decode("my%20run%2f").as_deref(), Some("my run/"));
+        assert_eq!(percent_decode("%E2%82%ac").as_deref(), Some("\u{20ac}"));
+        for bad in ["%", "%2", "%zz", "%+1", "a%00b", "%ff"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+        assert_eq!(request_path("/files/a%20b.db?x=%zz").as_deref(), Some("/files/a b.db"));
+        assert_eq!(request_path("/x/%2E%2E/y"), None);
     }
 }

@@ -16,7 +16,9 @@ pub struct ServeArgs {
     /// Port (0: any free port).
     #[arg(long, short, default_value_t = 8080)]
     port: u16,
-    /// Address to listen on; the default serves this machine only.
+    /// Address to listen on; the default serves this machine only. Requests are answered only
+    /// when addressed (Host header) to localhost, an IP address or this name, so that no web
+    /// page can read the files through DNS rebinding.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Folder of the web page (built by scripts/build-web).
@@ -38,10 +40,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let served = bind(
         &format!("{}:{}", args.host, args.port),
-        ServeOptions { www: args.www.clone(), files: args.dbs.clone() },
+        ServeOptions { hosts: vec![args.host.clone()], ..ServeOptions::new(&args.www, args.dbs.clone()) },
     )
     .with_context(|| format!("listening on {}:{}", args.host, args.port))?;
-    println!("serving {} file(s) — open {}", args.dbs.len(), served.url());
+    println!("serving {} file(s):", args.dbs.len());
+    let width = served.files().map(|(path, _)| path.len()).max().unwrap_or(0);
+    for (path, file) in served.files() {
+        println!("  {path:<width$}  {}", file.display());
+    }
+    println!("open {}", served.url());
     println!("(Ctrl-C to stop)");
     served.run();
     Ok(())
