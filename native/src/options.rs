@@ -53,14 +53,16 @@ impl RecorderOptions {
         }
     }
 
-    /// Events the channel holds before logging waits (or drops). Default: 262,144 (~15 MiB).
+    /// Events the channel holds before logging waits (or drops). Default: 262,144 (34 MiB
+    /// when full: a slot is 136 bytes on 64-bit targets, whatever the event).
     pub fn channel_capacity(mut self, events: usize) -> Self {
         self.channel_capacity = events.max(1);
         self
     }
 
-    /// Most events written in one transaction. Default: 262,144 (~15 MB of events; a batch
-    /// that large forms only when the writer is behind, and writes in well under a second).
+    /// Most events written in one transaction. Default: 262,144 (28 MiB of events at 112 bytes
+    /// each; a batch that large forms only when the writer is behind, and writes in well under
+    /// a second).
     pub fn max_batch(mut self, events: usize) -> Self {
         self.max_batch = events.max(1);
         self

@@ -355,3 +355,17 @@ impl Writer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The figures the docs state (`Series`, `RecorderOptions::channel_capacity`,
+    /// `max_batch`): a queued event takes one channel slot — a `Command` and crossbeam's
+    /// 8-byte stamp — whatever its kind.
+    #[test]
+    fn queued_sizes_are_as_documented() {
+        assert_eq!(std::mem::size_of::<Event>(), 112);
+        assert_eq!(std::mem::size_of::<Command>() + 8, 136);
+    }
+}
