@@ -1,20 +1,22 @@
 //! The one error type of `runstore-core`.
 
+use std::fmt;
+
 /// Everything that can go wrong in `runstore-core`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// SQLite reported an error (I/O, constraint, corrupt file, ...).
-    #[error("sqlite: {0}")]
+    #[error("sqlite: {}", Escaped(.0))]
     Sqlite(rusqlite::Error),
 
     /// The file is a SQLite database but not a runstore store (no runstore tables, or another
     /// program's `application_id`).
-    #[error("not a runstore file: {0}")]
+    #[error("not a runstore file: {}", Escaped(.0))]
     NotRunstore(String),
 
     /// The bytes or file are not a SQLite database at all, or are damaged beyond opening.
-    #[error("not a SQLite database or damaged: {0}")]
+    #[error("not a SQLite database or damaged: {}", Escaped(.0))]
     Malformed(String),
 
     /// The file was written by a newer runstore whose schema this version cannot read.
@@ -42,7 +44,7 @@ pub enum Error {
     },
 
     /// A named thing (run, experiment, model, version, alias, ...) does not exist.
-    #[error("{kind} not found: {name}")]
+    #[error("{kind} not found: {}", Escaped(.name))]
     NotFound {
         /// What kind of thing was looked up ("run", "model", ...).
         kind: &'static str,
@@ -51,7 +53,7 @@ pub enum Error {
     },
 
     /// An argument is invalid (empty name, unknown status, bad id, ...).
-    #[error("invalid {what}: {why}")]
+    #[error("invalid {what}: {}", Escaped(.why))]
     Invalid {
         /// Which argument.
         what: &'static str,
@@ -60,7 +62,7 @@ pub enum Error {
     },
 
     /// A stored value could not be decoded (a damaged point chunk or JSON column).
-    #[error("corrupt data in {table}: {why}")]
+    #[error("corrupt data in {table}: {}", Escaped(.why))]
     Corrupt {
         /// Table holding the bad value.
         table: &'static str,
@@ -73,7 +75,7 @@ pub enum Error {
     Filter(crate::filter::FilterError),
 
     /// JSON encoding or decoding failed.
-    #[error("json: {0}")]
+    #[error("json: {}", Escaped(.0))]
     Json(serde_json::Error),
 }
 
@@ -158,5 +160,32 @@ impl Error {
     /// Shorthand for [`Error::NotFound`].
     pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
         Error::NotFound { kind, name: name.into() }
+    }
+}
+
+/// Shows a value with its control characters escaped (`\u{1b}`, `\n`, `\t`) and everything else
+/// as it is. Messages quote names and text from files and links (a run, a metric key, the keys
+/// a did-you-mean lists, SQLite's and serde's own quotes): printed raw, an escape sequence among
+/// them would drive the terminal that shows the message. Every variant of [`Error`] but
+/// [`Error::Filter`] (which escapes its own text, keeping its caret aligned) is shown through it.
+pub(crate) struct Escaped<T>(pub T);
+
+impl<T: fmt::Display> fmt::Display for Escaped<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// Passes text on to the formatter, escaping control characters.
+        struct Escaping<'a, 'b>(&'a mut fmt::Formatter<'b>);
+        impl fmt::Write for Escaping<'_, '_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                for c in s.chars() {
+                    if c.is_control() {
+                        write!(self.0, "{}", c.escape_debug())?;
+                    } else {
+                        fmt::Write::write_char(self.0, c)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+        fmt::Write::write_fmt(&mut Escaping(f), format_args!("{}", self.0))
     }
 }

@@ -357,3 +357,75 @@ fn report_inlines_page_wasm_and_data_and_keeps_existing_files() {
         runstore(&["report", fixture, "-o", out_s, "--www", dir.path().to_str().unwrap(), "--force"]);
     assert!(text(&missing.stderr).contains("scripts/build-web"), "{}", text(&missing.stderr));
 }
+
+/// A file whose names a spreadsheet would run as formulas: a run `=HYPERLINK("http://x")`
+/// with the text param and tag `@SUM(1)`, a metric `@acc`, and a metric `loss` ending at -0.5.
+fn formula_db(dir: &Path) -> String {
+    let db = dir.join("formulas.db");
+    let (rec, guard) = runstore::Recorder::open(&db).unwrap();
+    let run = rec.experiment("e").unwrap().start_run("=HYPERLINK(\"http://x\")");
+    run.params([("note", "@SUM(1)")]);
+    run.tags(&[("note", "@SUM(1)")]);
+    run.series("loss", &Context::phase("train")).log(0, -0.5);
+    run.series("@acc", &Context::phase("val")).log(0, 0.5);
+    run.finish();
+    drop(guard);
+    db.to_str().unwrap().to_string()
+}
+
+/// Whether some cell of `csv` (naively split: the test's cells hold no commas) starts like
+/// a formula without the neutralising `'`.
+fn has_formula(csv: &str) -> bool {
+    csv.lines().flat_map(|l| l.split(',')).any(|c| c.trim_start_matches('"').starts_with(['=', '+', '@']))
+}
+
+#[test]
+fn csv_cells_are_never_formulas_but_numbers_stay_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = formula_db(dir.path());
+    let out = runstore(&["runs", &db, "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert!(csv.contains(r#""'=HYPERLINK(""http://x"")""#) && csv.contains(",'@SUM(1),"), "{csv}");
+    assert!(csv.lines().next().unwrap().contains(",'@acc"), "{csv}");
+    assert!(!has_formula(&csv), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",-0.5"), "a number is kept: {csv}");
+
+    let export = dir.path().join("csv");
+    let out = runstore(&["export", &db, "--format", "csv", "-o", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (table, number) in
+        [("runs", None), ("summaries", Some(",-0.5,-0.5,-0.5,-0.5")), ("points", Some(",-0.5"))]
+    {
+        let csv = std::fs::read_to_string(export.join(format!("{table}.csv"))).unwrap();
+        assert!(csv.contains(r#""'=HYPERLINK(""http://x"")""#), "{table}: {csv}");
+        assert!(!has_formula(&csv), "{table}: {csv}");
+        if let Some(number) = number {
+            assert!(csv.lines().any(|l| l.ends_with(number)), "{table}: {csv}");
+        }
+    }
+}
+
+#[test]
+fn names_from_the_file_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("escape.db");
+    let (rec, guard) = runstore::Recorder::open(&db).unwrap();
+    let run = rec.experiment("e").unwrap().start_run("r\u{1b}[2J");
+    run.series("\u{1b}]0;pwned\u{7}", &Context::phase("train")).log(0, 1.0);
+    run.finish();
+    drop(guard);
+    let db = db.to_str().unwrap();
+
+    let out = runstore(&["runs", db, "--filter", "metrics.x.min < 1"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("Known metrics: \\u{1b}]0;pwned\\u{7}"), "{err}");
+    assert!(!out.stderr.contains(&0x1b) && !out.stderr.contains(&0x07), "{err}");
+
+    let out = runstore(&["runs", db]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("\\u{1b}]0;pwned\\u{7}") && table.contains("r\\u{1b}[2J"), "{table}");
+    assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07), "{table}");
+}

@@ -127,10 +127,10 @@ pub enum Literal {
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// Both hold.
-    And(Box<Expr>, Box<Expr>),
-    /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    /// All hold (two or more terms: `a and b and c` is one `And`, however long).
+    And(Vec<Expr>),
+    /// Any holds (two or more terms).
+    Or(Vec<Expr>),
     /// Does not hold.
     Not(Box<Expr>),
     /// `field op literal`.

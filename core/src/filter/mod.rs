@@ -12,7 +12,8 @@
 //!   `id`, `name`, `status`, `state` (with `crashed`), `experiment`, `trial`, `host`, `start`,
 //!   `end` (Unix ms or `"2026-11-23 18:00"`, UTC) and `duration` (seconds, or `90s`, `5m`, `2h`).
 //! - Operators: `= != < <= > >=`, `in (...)`, `not in (...)`, `like`, `not like`, `is null`,
-//!   `is not null`; combined with `and`, `or`, `not` and parentheses (`or` binds loosest).
+//!   `is not null`; combined with `and`, `or`, `not` and parentheses (`or` binds loosest), at
+//!   most [`MAX_DEPTH`] levels deep.
 //! - A comparison on a param, tag or metric holds only for runs that have it; `is null` finds
 //!   the runs that do not. NaN compares false with everything.
 //!
@@ -30,7 +31,14 @@ use std::fmt;
 pub use ast::{ATTRIBUTES, Aggregate, Attribute, Expr, Field, Literal};
 pub(crate) use sql::Sql;
 
+use crate::error::Escaped;
 use crate::{Error, Result};
+
+/// How deeply a filter may nest: each `(` and each `not` opens a level. A deeper filter is a
+/// syntax error, so that parsing and compiling it (both recursive) stay within a small stack
+/// whatever the text: a `?filter=` link reaches the page's worker as it was written. A chain of
+/// `and` or `or` is wide, not deep: it opens no level, however many terms it has.
+pub const MAX_DEPTH: usize = 64;
 
 /// A syntax error in a filter: where it is (character offset) and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +52,14 @@ pub struct FilterError {
 }
 
 impl fmt::Display for FilterError {
+    /// Three lines: where and what, the text, a caret under the spot. The text may come from a
+    /// link: its control characters are shown escaped, and the caret counts the escapes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "at column {}: {}", self.at + 1, self.message)?;
-        writeln!(f, "  {}", self.text)?;
-        write!(f, "  {}^", " ".repeat(self.at))
+        let before: String = self.text.chars().take(self.at).collect();
+        let caret = Escaped(&before).to_string().chars().count();
+        writeln!(f, "at column {}: {}", self.at + 1, Escaped(&self.message))?;
+        writeln!(f, "  {}", Escaped(&self.text))?;
+        write!(f, "  {}^", " ".repeat(caret))
     }
 }
 
@@ -116,10 +128,7 @@ impl Sort {
 /// Every param, tag and metric a filter or sort refers to.
 pub(crate) fn referenced<'a>(expr: &'a Expr, out: &mut Vec<&'a Field>) {
     match expr {
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            referenced(a, out);
-            referenced(b, out);
-        }
+        Expr::And(terms) | Expr::Or(terms) => terms.iter().for_each(|t| referenced(t, out)),
         Expr::Not(e) => referenced(e, out),
         Expr::Compare(f, ..) | Expr::In(f, ..) | Expr::Like(f, ..) | Expr::IsNull(f, _) => out.push(f),
     }

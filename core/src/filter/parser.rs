@@ -1,18 +1,22 @@
-//! Recursive-descent parser: `or` binds looser than `and`, `and` looser than `not`.
+//! Recursive-descent parser: `or` binds looser than `and`, `and` looser than `not`. It recurses
+//! once per `(` and counts each `(` and `not` against [`MAX_DEPTH`]; a chain of `and` or `or` is
+//! a loop that builds one node, so the tree it returns is at most `2 * MAX_DEPTH + 3` nodes deep.
 
-use super::FilterError;
 use super::ast::{ATTRIBUTES, Aggregate, Expr, Field, Literal};
 use super::lexer::{Kind, Token};
+use super::{FilterError, MAX_DEPTH};
 
 pub(crate) struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     text: &'a str,
+    /// Levels open at `pos`: enclosing `(` and `not`.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(tokens: Vec<Token>, text: &'a str) -> Parser<'a> {
-        Parser { tokens, pos: 0, text }
+        Parser { tokens, pos: 0, text, depth: 0 }
     }
 
     fn peek(&self) -> &Token {
@@ -45,6 +49,19 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Opens a level at the next token (a `(` or a `not`), refusing one past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let at = self.peek().at;
+            return Err(self.error(
+                at,
+                format!("the filter nests more than {MAX_DEPTH} levels deep (parentheses and `not`)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The whole filter.
     pub fn parse(mut self) -> Result<Expr, FilterError> {
         if self.peek().kind == Kind::End {
@@ -58,46 +75,69 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
-        while self.eat_keyword("or") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        let mut terms = Vec::new();
+        loop {
+            terms.push(self.and()?);
+            if !self.eat_keyword("or") {
+                return Ok(if terms.len() == 1 { terms.swap_remove(0) } else { Expr::Or(terms) });
+            }
         }
-        Ok(left)
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.not()?;
-        while self.eat_keyword("and") {
-            left = Expr::And(Box::new(left), Box::new(self.not()?));
+        let mut terms = Vec::new();
+        loop {
+            terms.push(self.term()?);
+            if !self.eat_keyword("and") {
+                return Ok(if terms.len() == 1 { terms.swap_remove(0) } else { Expr::And(terms) });
+            }
         }
-        Ok(left)
     }
 
-    fn not(&mut self) -> Result<Expr, FilterError> {
-        if self.eat_keyword("not") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+    /// Any number of `not`, then a comparison or `( filter )`.
+    fn term(&mut self) -> Result<Expr, FilterError> {
+        let mut nots = 0;
+        while self.peek().kind == Kind::Keyword("not") {
+            self.enter()?;
+            self.next();
+            nots += 1;
         }
-        self.primary()
+        let mut expr = if self.peek().kind == Kind::LParen { self.group() } else { self.comparison() }?;
+        for _ in 0..nots {
+            expr = Expr::Not(Box::new(expr));
+        }
+        self.depth -= nots;
+        Ok(expr)
     }
 
-    fn primary(&mut self) -> Result<Expr, FilterError> {
-        if self.peek().kind == Kind::LParen {
-            let open = self.next().at;
-            let inner = self.or()?;
+    /// `( filter )`. The recursion goes through here, `or`, `and` and `term`: their frames are
+    /// kept small (a debug build gives every temporary its own slot), so that the deepest
+    /// filter fits a small stack.
+    fn group(&mut self) -> Result<Expr, FilterError> {
+        self.enter()?;
+        let open = self.next().at;
+        let inner = self.or();
+        if inner.is_ok() {
             if self.peek().kind != Kind::RParen {
-                let found = self.peek().clone();
-                return Err(self.error(
-                    found.at,
-                    format!(
-                        "expected `)` to close the `(` at column {}, found {}",
-                        open + 1,
-                        found.kind.describe()
-                    ),
-                ));
+                return Err(self.unclosed(open));
             }
             self.next();
-            return Ok(inner);
+            self.depth -= 1;
         }
+        inner
+    }
+
+    /// The error for the `(` at `open`, not closed where the next token is.
+    fn unclosed(&self, open: usize) -> FilterError {
+        let found = self.peek();
+        self.error(
+            found.at,
+            format!("expected `)` to close the `(` at column {}, found {}", open + 1, found.kind.describe()),
+        )
+    }
+
+    /// `field op value`, `field [not] in (...)`, `field [not] like '...'`, `field is [not] null`.
+    fn comparison(&mut self) -> Result<Expr, FilterError> {
         let field = self.field()?;
         let negated = self.eat_keyword("not");
         if self.eat_keyword("in") {

@@ -27,14 +27,19 @@ impl Sql {
         format!("?{}", self.base + self.params.len() - 1)
     }
 
-    /// Writes the condition for `expr`.
+    /// Writes the condition for `expr`. Recursive: the parser keeps the depth of what it
+    /// returns within [`super::MAX_DEPTH`] nesting levels.
     pub fn condition(&mut self, expr: &Expr) -> Result<()> {
         match expr {
-            Expr::And(a, b) | Expr::Or(a, b) => {
+            Expr::And(terms) | Expr::Or(terms) => {
+                let joint = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
                 self.text.push('(');
-                self.condition(a)?;
-                self.text.push_str(if matches!(expr, Expr::And(..)) { " AND " } else { " OR " });
-                self.condition(b)?;
+                for (i, term) in terms.iter().enumerate() {
+                    if i > 0 {
+                        self.text.push_str(joint);
+                    }
+                    self.condition(term)?;
+                }
                 self.text.push(')');
             }
             Expr::Not(inner) => {

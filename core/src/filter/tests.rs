@@ -189,3 +189,71 @@ fn times_parse_as_utc() {
     assert_eq!(sql::parse_time("2023-13-01"), None);
     assert_eq!(sql::parse_time("yesterday"), None);
 }
+
+/// Runs `f` on a thread with a stack of `kib` KiB. On wasm32 (no threads) it runs in place, on
+/// the module's own stack (1 MiB unless linked otherwise).
+#[cfg(not(target_arch = "wasm32"))]
+fn on_stack<T: Send + 'static>(kib: usize, f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(kib * 1024).spawn(f).unwrap().join().unwrap()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn on_stack<T>(_: usize, f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// `open` repeated `depth` times around a comparison, each closed by `close`.
+fn nested(open: &str, depth: usize, close: &str) -> String {
+    format!("{}name = 'a'{}", open.repeat(depth), close.repeat(depth))
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    // A `?filter=` link can hold this much; the page's worker has a smaller stack than a CLI.
+    let n = if cfg!(target_arch = "wasm32") { 10_000 } else { 100_000 };
+    // However long the text, parsing stops at the limit: a small stack is enough, even unoptimised.
+    on_stack(256, move || {
+        for (open, close, width) in [("(", ")", 1), ("not ", "", 4), ("not (", ")", 0)] {
+            let e = syntax_error(&nested(open, n, close));
+            assert!(e.message.contains(&format!("more than {MAX_DEPTH} levels")), "{open:?}: {}", e.message);
+            if width > 0 {
+                assert_eq!(e.at, MAX_DEPTH * width, "{open:?}: points at the first level too many");
+            }
+        }
+        // A long chain of `and` / `or` is wide, not deep.
+        for op in [" or ", " and "] {
+            let chain = vec!["name = 'a'"; n].join(op);
+            let filter = Filter::parse(&chain).unwrap();
+            let mut sql = Sql::new(1, None);
+            sql.condition(filter.expr()).unwrap();
+            assert_eq!(sql.params.len(), n);
+        }
+    });
+}
+
+#[test]
+fn nesting_is_accepted_up_to_the_limit() {
+    let s = store();
+    // The whole pipeline at the limit (parsing, the SQL, SQLite) on the stack a wasm32 module
+    // has by default, as in the page's worker.
+    on_stack(1024, move || {
+        // The last has an `or` and an `and` on every level: the tallest tree there is.
+        for (open, close) in [("(", ")"), ("not ", ""), ("(name = 'z' or name = 'a' and ", ")")] {
+            assert_eq!(names(&s, &nested(open, MAX_DEPTH, close)), ["a"], "{open:?}");
+            let e = syntax_error(&nested(open, MAX_DEPTH + 1, close));
+            assert!(e.message.contains("levels"), "{open:?}: {e}");
+        }
+    });
+}
+
+#[test]
+fn messages_show_control_characters_escaped() {
+    // The filter, names included, may come from a link.
+    let shown = syntax_error("name = 'a\u{1b}' `b\u{7}`").to_string();
+    assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines[0].ends_with("found `b\\u{7}`"), "{shown}");
+    assert_eq!(lines[2].find('^'), lines[1].find('`'), "the caret counts the escapes: {shown}");
+    // Names from the file, in the store's errors.
+    assert_eq!(Error::not_found("run", "r\u{1b}[2J").to_string(), "run not found: r\\u{1b}[2J");
+}

@@ -66,11 +66,26 @@ pub fn float(x: f64) -> String {
     }
 }
 
+/// `s` with its control characters escaped (`\u{1b}`, `\t`) and everything else as it is.
+/// Names from a file are printed this way: raw, an escape sequence among them would drive the
+/// terminal (rewrite its title, clear the screen). Core's errors escape the same way.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Prints rows as an aligned table under a header, cutting cells to fit `max_width`
-/// characters per column.
+/// characters per column. Header and cells are shown [`printable`].
 pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
     let cut = |s: &str| -> String {
-        let s: String = s.chars().filter(|c| !c.is_control()).collect();
+        let s = printable(s);
         if s.chars().count() > max_width {
             let mut t: String = s.chars().take(max_width.saturating_sub(1)).collect();
             t.push('…');
@@ -79,6 +94,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) -> String 
             s
         }
     };
+    let header: Vec<String> = header.iter().map(|h| printable(h)).collect();
     let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
@@ -97,7 +113,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) -> String 
         s.push('\n');
         s
     };
-    let mut out = line(header.to_vec());
+    let mut out = line(header.iter().map(String::as_str).collect());
     for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
@@ -132,19 +148,30 @@ pub fn fit_table(header: &[&str], rows: &[Vec<String>], width: usize) -> String 
     }
 }
 
-/// One CSV record (RFC 4180 quoting).
+/// One CSV record (RFC 4180 quoting), every cell made [`inert`]. Every CSV the CLI writes
+/// (`runs`, `export`, `compare`), header included, goes through here.
 pub fn csv_record(cells: &[String]) -> String {
     let quoted: Vec<String> = cells
         .iter()
         .map(|c| {
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c.clone()
-            }
+            let c = inert(c);
+            if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
         })
         .collect();
     quoted.join(",") + "\n"
+}
+
+/// A cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading `'`, as OWASP advises against CSV injection and as
+/// the page's CSV export does. Numbers (`-0.5`, `-1e-5`, `-inf`) are left as they are:
+/// they cannot run as formulas, and deciding by the value means no writer has to say which of
+/// its cells are text (names, text params, tags, errors) for them to be covered.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -160,7 +187,19 @@ mod tests {
         assert_eq!(time_ms(1_700_000_000_000), "2023-11-14 22:13:20");
         assert_eq!(float(f64::NAN), "NaN");
         assert_eq!(float(0.5), "0.5");
-        let t = table(&["A", "B"], &[vec!["x\u{1b}[31m".into(), "yy".into()]], 10);
-        assert!(!t.contains('\u{1b}'));
+        let t = table(&["A\u{7}", "B"], &[vec!["x\u{1b}[31m".into(), "yy".into()]], 12);
+        assert!(
+            !t.contains(['\u{1b}', '\u{7}']) && t.contains("x\\u{1b}[31m") && t.contains("A\\u{7}"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_cannot_run_as_formulas() {
+        let cells =
+            ["=1+1", "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1", "-0.5", "+inf", "-1e-5", "a-b"];
+        let record = csv_record(&cells.map(String::from));
+        assert_eq!(record, "'=1+1,'+1+1,'-2+3+cmd|' /C calc'!A0,'@SUM(1),'\t=1,-0.5,+inf,-1e-5,a-b\n");
+        assert_eq!(csv_record(&["\r=1".into()]), "\"'\r=1\"\n");
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use runstore::{RunQuery, Store, now_ms};
 
-use super::format::{bytes, count, duration_ms, float, table, time_ms};
+use super::format::{bytes, count, duration_ms, float, printable, table, time_ms};
 use super::{Format, existing_file};
 
 /// Arguments of `runstore info`.
@@ -62,7 +62,8 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         if compat.writable { "" } else { ", newer than this runstore: read-only" },
         bytes(stats.size_bytes)
     ));
-    let statuses: Vec<String> = stats.runs_by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let statuses: Vec<String> =
+        stats.runs_by_status.iter().map(|(s, n)| format!("{n} {}", printable(s))).collect();
     out.push_str(&format!(
         "  {} experiments · {} trials · {} runs ({})\n",
         stats.experiments,
