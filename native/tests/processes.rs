@@ -15,6 +15,8 @@ const ROLE: &str = "RUNSTORE_TEST_ROLE";
 const DB: &str = "RUNSTORE_TEST_DB";
 const POINTS_PER_CHILD: i64 = 30_000;
 const FLUSHED_BEFORE_KILL: i64 = 5_000;
+const SOAK_PROCESSES: usize = 8;
+const SOAK_THREADS: usize = 4;
 
 fn spawn_child(role: &str, db: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
@@ -70,6 +72,33 @@ fn child_process() {
                 step += 1;
                 std::thread::sleep(Duration::from_micros(200));
             }
+        }
+        ("soak", secs) => {
+            let (rec, guard) = Recorder::with_options(options(&db)).unwrap();
+            let exp = rec.experiment("soak").unwrap();
+            let until = std::time::Instant::now() + Duration::from_secs(secs.parse().unwrap());
+            let threads: Vec<_> = (0..SOAK_THREADS)
+                .map(|t| {
+                    let run = exp.start_run(&format!("{}-{t}", std::process::id()));
+                    std::thread::spawn(move || {
+                        let s = run.series("x", &Context::none());
+                        let mut step = 0i64;
+                        while std::time::Instant::now() < until {
+                            for _ in 0..100 {
+                                s.log(step, step as f64);
+                                step += 1;
+                            }
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        run.finish();
+                        step
+                    })
+                })
+                .collect();
+            let logged: i64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+            assert!(rec.errors().is_empty(), "{:?}", rec.errors());
+            guard.finish().unwrap();
+            println!("logged {logged}");
         }
         _ => panic!("unknown role {role}"),
     }
@@ -264,4 +293,56 @@ fn a_chart_of_a_live_file_reads_one_moment() {
     run.finish();
     guard.finish().unwrap();
     assert_eq!(mixed, 0, "charts that mixed the series row of one moment with the points of another");
+}
+
+/// 8 processes × 4 threads record into one file for `secs` seconds; returns the points logged.
+fn soak(secs: u64) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("soak.db");
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..SOAK_PROCESSES).map(|_| spawn_child(&format!("soak:{secs}"), &db)).collect();
+    let mut logged = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "child failed: {stderr}");
+        assert!(!stderr.to_lowercase().contains("busy") && !stderr.contains("locked"), "{stderr}");
+        let line =
+            stdout.lines().find_map(|l| l.split("logged ").nth(1)).expect("the child reports its count");
+        logged += line.trim().parse::<i64>().unwrap();
+    }
+    let store = Store::open_read_only(&db).unwrap();
+    store.integrity_check().unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    assert_eq!(runs.len(), SOAK_PROCESSES * SOAK_THREADS);
+    let mut stored = 0;
+    for run in &runs {
+        assert_eq!(run.status, RunStatus::Completed);
+        let points = store.series_points(run.metrics[0].series_id).unwrap();
+        assert!(
+            points.iter().enumerate().all(|(i, p)| p.step == i as i64),
+            "{}: a gap or a double",
+            run.name
+        );
+        stored += points.len() as i64;
+    }
+    println!(
+        "RELIABILITY concurrency: {SOAK_PROCESSES} processes x {SOAK_THREADS} threads for {secs} s \
+         ({:.0} s in all): {logged} points logged, {stored} stored, {} lost, 0 doubled, 0 busy errors",
+        started.elapsed().as_secs_f64(),
+        logged - stored
+    );
+    assert_eq!(stored, logged, "nothing lost");
+    logged
+}
+
+#[test]
+fn eight_processes_of_four_threads_share_one_file_short() {
+    soak(2);
+}
+
+#[test]
+#[ignore = "long mode for RELIABILITY.md (30 s)"]
+fn eight_processes_of_four_threads_share_one_file_long() {
+    soak(30);
 }
