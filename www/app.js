@@ -73,7 +73,8 @@ async function loadRuns() {
   for (const file of state.files.filter((f) => f.runstore)) {
     try {
       const runs = await client.call(file.key, "runs", state.filter || null, null, Date.now());
-      rows.push(...runs.map((run) => ({ fileKey: file.key, fileName: file.name, run })));
+      // A loop, not push(...runs): spreading an array into arguments throws past ~100k runs.
+      for (const run of runs) rows.push({ fileKey: file.key, fileName: file.name, run });
     } catch (e) {
       problems.push(e.message);
     }

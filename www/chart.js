@@ -144,14 +144,16 @@ export function drawChart(container, spec) {
       if (best >= 0) rows.push([l.color ?? PALETTE[i % PALETTE.length], `${l.label}: ${formatNumber(l.y[best], true)} at ${formatNumber(l.x[best], true)}`
         + (l.raw ? ` (raw ${formatNumber(l.raw[best], true)})` : "")]);
     }
-    readout.replaceChildren(...rows.map(([color, text]) => {
+    // Appended one by one: spreading one row per line into arguments throws past ~100k lines.
+    readout.replaceChildren();
+    for (const [color, text] of rows) {
       const row = document.createElement("div");
       const swatch = document.createElement("span");
       swatch.className = "swatch";
       swatch.style.background = color;
       row.append(swatch, document.createTextNode(text));
-      return row;
-    }));
+      readout.append(row);
+    }
     readout.hidden = rows.length === 0;
   });
   overlay.addEventListener("pointerleave", () => { rule.setAttribute("visibility", "hidden"); readout.hidden = true; });

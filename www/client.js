@@ -12,6 +12,28 @@ function startWorker() {
   return { worker: new Worker(new URL("worker.js", base)), wasm: new URL("pkg/runstore_web_bg.wasm", base).href };
 }
 
+/**
+ * `value` with every plain object in it given a null prototype, in place. Keys come from the
+ * user's files (a param named `__proto__`, a tag named `constructor`): with no prototype, they
+ * are ordinary keys, and looking up a key an object lacks finds nothing instead of one of
+ * Object.prototype's members. (The worker's objects arrive through structured cloning, which
+ * defines each key as an own property but always gives objects Object.prototype.)
+ */
+function nullPrototypes(value) {
+  const pending = [value];
+  while (pending.length) {
+    const v = pending.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === "object") pending.push(item);
+    } else if (Object.getPrototypeOf(v) === Object.prototype) {
+      Object.setPrototypeOf(v, null);
+      for (const item of Object.values(v)) if (item !== null && typeof item === "object") pending.push(item);
+    }
+  }
+  return value;
+}
+
 /** The runstore worker, as promises. */
 export class Client {
   constructor() {
@@ -28,7 +50,7 @@ export class Client {
         const e = new Error(error.message);
         e.name = error.name;
         waiter.reject(e);
-      } else waiter.resolve(result);
+      } else waiter.resolve(nullPrototypes(result));
     };
     worker.onerror = (event) => {
       event.preventDefault();

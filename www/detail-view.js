@@ -93,20 +93,24 @@ export async function renderSystem(root, ctx) {
     const overview = await client.call(file.key, "metricsOverview");
     parts.push(section("Metrics overview", list(overview, (m) => objectsTable(m))));
     for (const kind of ["cpu", "ram", "gpu"]) {
-      const { samples } = await client.call(file.key, "resources", kind);
-      if (!samples.length) continue;
-      const t0 = Math.min(...samples.map((s) => s.time_ms));
-      const groups = new Map();
-      for (const s of samples) {
-        const run = state.rows.find((r) => r.run.id === s.run_id)?.run.name ?? s.run_id ?? "host";
-        const label = `${run} ${s.name}`;
-        if (!groups.has(label)) groups.set(label, []);
-        groups.get(label).push(s);
-      }
+      // One series per run and measurement, each reduced in the worker to at most `budget`
+      // points (the first, min and max and last sample of each time bucket): a run sampled at
+      // 1 Hz for days draws like a short one, with the same extremes. Nothing here spreads an
+      // array into arguments, which throws past ~100k elements.
+      const series = await client.call(file.key, "resources", kind, { budget: 2000 });
+      if (!series.length) continue;
+      let t0 = Infinity;
+      for (const s of series) if (s.x.length && s.x[0] < t0) t0 = s.x[0];
       const figure = h("div", { className: "figure" });
-      drawChart(figure, { title: `${kind} (${samples[0].unit})`, xLabel: "seconds", height: 240,
-        lines: [...groups].map(([label, ss], i) => ({ label, color: PALETTE[i % PALETTE.length],
-          x: Float64Array.from(ss, (s) => (s.time_ms - t0) / 1000), y: Float64Array.from(ss, (s) => Number(s.value)) })) });
+      drawChart(figure, { title: `${kind} (${series[0].unit})`, xLabel: "seconds", height: 240,
+        lines: series.map((s, i) => {
+          const run = state.rows.find((r) => r.fileKey === file.key && r.run.id === s.runId)?.run.name ?? s.runId ?? "host";
+          return { label: `${run} ${s.name}`, color: PALETTE[i % PALETTE.length], x: Float64Array.from(s.x, (t) => (t - t0) / 1000), y: s.y };
+        }) });
+      const reduced = series.filter((s) => !s.exact);
+      if (reduced.length) {
+        figure.append(h("p", { className: "muted" }, `${reduced.map((s) => `${s.name}: ${s.count} samples`).join(", ")}; reduced to min/max per time bucket.`));
+      }
       parts.push(figure);
     }
     parts.push(section("Spans", list(byName, (s) => objectsTable(s))), section("Spans by round", list(byRound, (s) => objectsTable(s))));

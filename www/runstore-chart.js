@@ -9,6 +9,7 @@
 // label, width, height, title. Every chart on a page shares one worker and one copy of each file.
 import { sharedClient } from "./client.js";
 import { drawChart, PALETTE } from "./chart.js";
+import { text } from "./dom.js";
 
 const AXES = { step: "step", epoch: "epoch", wall_time: "time", relative: "seconds since start" };
 
@@ -39,7 +40,7 @@ class RunstoreChart extends HTMLElement {
         });
         groups.forEach((g, i) => {
           const num = (a) => Float64Array.from(a, Number);
-          const name = Object.entries(g.key).map(([k, v]) => `${k}=${v}`).join(" ") + ` (${g.members.length} runs)`;
+          const name = Object.entries(g.key).map(([k, v]) => `${k}=${text(v)}`).join(" ") + ` (${g.members.length} runs)`;
           const color = PALETTE[i % PALETTE.length];
           bands.push({ label: name, x: num(g.x), lower: num(g.lower), upper: num(g.upper), color });
           lines.push({ label: `${name} mean`, x: num(g.x), y: num(g.mean), color });

@@ -31,7 +31,9 @@ export function renderSql(root, ctx) {
       const sets = await client.sql(file.value, input.value, null, Number(budget.value));
       const ms = performance.now() - started;
       const count = sets.reduce((n, set) => n + set.values.length, 0);
-      results.replaceChildren(h("p", { className: "muted" }, `${count} rows in ${ms.toFixed(0)} ms`), ...sets.map(resultTable));
+      // One table per statement, appended one by one (no spread of an unbounded array).
+      results.replaceChildren(h("p", { className: "muted" }, `${count} rows in ${ms.toFixed(0)} ms`));
+      sets.forEach((set, i) => results.append(resultTable(set, i)));
     } catch (e) {
       results.replaceChildren(h("p", { className: "error", role: "alert" }, e.message));
     }

@@ -1,13 +1,17 @@
 //! `tests/fixtures/hostile.db`: a store whose every string is an attack on whatever displays
-//! it (HTML and script injection, SQL, CSV formulas, bidi overrides, huge strings). The page's
-//! browser test loads it and checks that nothing runs. Regenerate with
+//! it (HTML and script injection, SQL, CSV formulas, bidi overrides, huge strings, keys named
+//! like JavaScript object internals, characters XML forbids). The page's browser test loads it
+//! and checks that nothing runs. Regenerate with
 //! `RUNSTORE_BLESS=1 cargo test -p runstore-core --test hostile_fixture`.
 
 use runstore_core::event::{
     ArtifactOwner, ArtifactRecord, CodeRecord, DatasetRecord, DatasetRole, EnvironmentRecord,
     ModelVersionRecord, Owner, RunRecord, SpanRecord,
 };
-use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
+use runstore_core::plot::{ChartRequest, render_svg};
+use runstore_core::{
+    BatchWriter, Context, Event, Id, ParamValue, Point, RunQuery, RunStatus, SeriesKey, Store,
+};
 use serde_json::json;
 
 #[cfg(target_arch = "wasm32")]
@@ -29,6 +33,15 @@ const HOSTILE: [&str; 8] = [
     "\u{202e}gpj.exe\u{202c} ${window.__pwned=5} {{constructor.constructor('window.__pwned=6')()}}",
     "<iframe srcdoc=\"<script>parent.__pwned=7</script>\"></iframe>",
 ];
+
+/// Keys that are special in JavaScript objects: a page that turns params into plain objects by
+/// assignment loses `__proto__` (or lets it replace the prototype) and finds `constructor` and
+/// `toString` on runs that do not have them.
+const OBJECT_INTERNALS: [&str; 3] = ["__proto__", "constructor", "toString"];
+
+/// A metric key with the noncharacters U+FFFE and U+FFFF, which XML 1.0 forbids: an SVG chart
+/// titled with it as is cannot be opened.
+const NONCHARACTER_KEY: &str = "loss\u{FFFE}\u{FFFF}";
 
 fn id(n: u128) -> Id {
     Id::from_parts(T0, n)
@@ -72,6 +85,23 @@ fn build() -> Store {
             owner: Owner::Run(run.clone()),
             tags: vec![(hostile(r + 4), hostile(r + 5))],
         });
+        // On every other run only, so the others lack them.
+        if r % 2 == 0 {
+            let [proto, constructor, to_string] = OBJECT_INTERNALS.map(String::from);
+            events.push(Event::Params {
+                owner: Owner::Run(run.clone()),
+                params: vec![
+                    (proto.clone(), ParamValue::Json(json!({ "polluted": hostile(r) }))),
+                    (constructor.clone(), hostile(r + 1).into()),
+                    (to_string, hostile(r + 2).into()),
+                    ("\u{FFFE}param\u{FFFF}".into(), "\u{FFFF}".to_string().into()),
+                ],
+            });
+            events.push(Event::Tags {
+                owner: Owner::Run(run.clone()),
+                tags: vec![(constructor, hostile(r + 3)), (proto, hostile(r + 4))],
+            });
+        }
         let handle = r as u64 + 1;
         events.push(Event::Series {
             handle,
@@ -91,6 +121,23 @@ fn build() -> Store {
                 batch: None,
             };
             events.push(Event::Point { handle, point });
+        }
+        if r == 0 {
+            let handle = 100;
+            events.push(Event::Series {
+                handle,
+                series: SeriesKey {
+                    run_id: run.clone(),
+                    key: NONCHARACTER_KEY.into(),
+                    context: Context::phase("train").to_json(),
+                    label: String::new(),
+                },
+            });
+            for step in 0..10 {
+                let point =
+                    Point { step, time_ms: T0 + step, value: step as f64, epoch: Some(0), batch: None };
+                events.push(Event::Point { handle, point });
+            }
         }
         events.push(Event::Epoch { run_id: run.clone(), epoch: 0, end: true, time_ms: T0 + 50 });
         events.push(Event::Artifact(Box::new(ArtifactRecord {
@@ -197,4 +244,40 @@ fn the_hostile_fixture_matches_its_generator() {
     let names: Vec<String> =
         committed.runs(&RunQuery::default()).unwrap().into_iter().map(|r| r.name).collect();
     assert!(names.iter().any(|n| n.starts_with(HOSTILE[0])), "{names:?}");
+}
+
+#[test]
+fn keys_named_like_object_internals_are_ordinary_keys() {
+    let committed = Store::from_bytes(FIXTURE).unwrap();
+    let runs = committed.runs(&RunQuery::default()).unwrap();
+    let with: Vec<_> = runs.iter().filter(|r| r.params.contains_key("__proto__")).collect();
+    assert_eq!(with.len(), HOSTILE.len() / 2);
+    for run in with {
+        for key in OBJECT_INTERNALS {
+            assert!(run.params.contains_key(key), "{key}");
+        }
+        assert!(matches!(&run.params["__proto__"], ParamValue::Json(v) if v["polluted"].is_string()));
+        assert!(run.tags.contains_key("constructor") && run.tags.contains_key("__proto__"));
+    }
+}
+
+/// Whether `c` may appear in an XML 1.0 document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[test]
+fn charts_of_hostile_names_are_well_formed_svg() {
+    let committed = Store::from_bytes(FIXTURE).unwrap();
+    // The key is the title; the hostile run names and `group` params are the legend.
+    let mut grouped = ChartRequest::new(NONCHARACTER_KEY);
+    grouped.group_by = vec!["group".into()];
+    for request in [ChartRequest::new(NONCHARACTER_KEY), grouped] {
+        let chart = committed.metric_chart(&request).unwrap();
+        let svg = render_svg(&chart, 640, 360).unwrap();
+        let bad: Vec<char> = svg.chars().filter(|c| !xml_char(*c)).collect();
+        assert!(bad.is_empty(), "{:?}: characters XML forbids in the SVG: {bad:?}", request.metric);
+        assert!(svg.contains("loss\u{FFFD}\u{FFFD}"), "the title keeps its place");
+        assert!(!svg.contains("<script") && !svg.contains("<img") && !svg.contains("<iframe"));
+    }
 }

@@ -276,6 +276,10 @@ test("hostile strings everywhere are shown as text and run nothing", async () =>
     assert.equal(await page.$$eval("main script, main img, main iframe, main [onload], main [onerror]", (n) => n.length), 0, where);
   };
   await inert("runs");
+  // Keys named like object internals are columns like any other, and change no prototype.
+  const headers = await page.$$eval("#runs thead th", (ths) => ths.map((th) => th.dataset.column ?? ""));
+  for (const c of ["params.__proto__", "params.constructor", "params.toString", "params.\uFFFEparam\uFFFF"]) assert.ok(headers.includes(c), c);
+  assert.equal(await page.evaluate(() => ({}).polluted), undefined);
   for (const box of await page.$$("#runs tbody input[type=checkbox]")) await box.check();
   await page.waitForSelector("#chart path.line");
   await inert("chart");
@@ -291,6 +295,8 @@ test("hostile strings everywhere are shown as text and run nothing", async () =>
   await page.waitForSelector("text=Environment");
   await inert("run detail");
   assert.match(await page.textContent("#view h2"), /<script>window\.__pwned = 1<\/script>/);
+  assert.match(await page.textContent("#view"), /__proto__\{"polluted":/);
+  assert.equal(await page.evaluate(() => ({}).polluted), undefined);
   await shot(page, "hostile");
   assert.deepEqual(dialogs, []);
   assert.deepEqual(problems, []);

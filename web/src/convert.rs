@@ -2,19 +2,33 @@
 
 use wasm_bindgen::{JsError, JsValue};
 
-/// Converts a serializable value to a plain JS object (maps as objects, 64-bit integers as
-/// numbers; NaN and infinities arrive as the strings "NaN", "Infinity", "-Infinity", as in
-/// the CLI's JSON).
+/// Converts a serializable value to plain JS values: objects, arrays, strings, numbers (64-bit
+/// integers as numbers; NaN and infinities arrive as the strings "NaN", "Infinity",
+/// "-Infinity", as in the CLI's JSON, since both are written by the same `Serialize` code).
+///
+/// Keys come from the user's data (a param named `__proto__`, a tag named `constructor`), so
+/// every key must become an own property of its object and never run a setter: the value is
+/// written as JSON text and read with `JSON.parse`, which defines each key as its own data
+/// property. Readers should still look keys up with `Object.hasOwn` or iterate
+/// `Object.entries` (the page turns every object into a null-prototype one on arrival).
 pub fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let serializer = serde_wasm_bindgen::Serializer::new()
-        .serialize_maps_as_objects(true)
-        .serialize_large_number_types_as_bigints(false);
-    value.serialize(&serializer).map_err(|e| JsError::new(&format!("converting a result for JS: {e}")))
+    let text = serde_json::to_string(value)
+        .map_err(|e| JsError::new(&format!("converting a result for JS: {e}")))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("converting a result for JS: JSON.parse failed"))
 }
 
 /// A core error as a JS `Error` with its message.
 pub fn js_error(e: runstore_core::Error) -> JsError {
     JsError::new(&e.to_string())
+}
+
+/// An object whose own data properties are `keys[i]: values[i]`, built with
+/// `Object.fromEntries`, which defines each key rather than assigning it: a key named
+/// `__proto__` stays an ordinary key instead of replacing the object's prototype.
+pub fn object_from_pairs(keys: &js_sys::Array, values: &js_sys::Array) -> Result<js_sys::Object, JsError> {
+    let pairs: js_sys::Array =
+        keys.iter().zip(values.iter()).map(|(k, v)| js_sys::Array::of2(&k, &v)).collect();
+    js_sys::Object::from_entries(&pairs).map_err(|_| JsError::new("building an object"))
 }
 
 /// Reads an options object (`undefined` and `null` mean all defaults).
@@ -50,4 +64,30 @@ pub fn series_to_js(
     set("level", data.level.map_or(JsValue::NULL, |l| JsValue::from_f64(l as f64)))?;
     set("pointsInRange", JsValue::from_f64(data.points_in_range as f64))?;
     Ok(object.into())
+}
+
+/// Resource series for charts: `[{runId, kind, name, unit, count, exact, x: Float64Array,
+/// y: Float64Array}]`, where `x` is the time of each point in Unix ms and `y` its value (NaN
+/// a number).
+pub fn resources_to_js(series: &[runstore_core::read::ResourceSeries]) -> Result<JsValue, JsError> {
+    let list = js_sys::Array::new();
+    for s in series {
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            js_sys::Reflect::set(&object, &key.into(), &value)
+                .map(drop)
+                .map_err(|_| JsError::new("building a result"))
+        };
+        set("runId", s.run_id.as_deref().map_or(JsValue::NULL, JsValue::from_str))?;
+        set("kind", JsValue::from_str(s.kind.as_str()))?;
+        set("name", JsValue::from_str(&s.name))?;
+        set("unit", JsValue::from_str(&s.unit))?;
+        set("count", JsValue::from_f64(s.count as f64))?;
+        set("exact", JsValue::from_bool(s.exact))?;
+        let x: Vec<f64> = s.time_ms.iter().map(|t| *t as f64).collect();
+        set("x", js_sys::Float64Array::from(&x[..]).into())?;
+        set("y", js_sys::Float64Array::from(&s.values[..]).into())?;
+        list.push(&object);
+    }
+    Ok(list.into())
 }

@@ -49,3 +49,14 @@ pub struct ChartOptions {
     /// Height in pixels (default 480).
     pub height: Option<u32>,
 }
+
+/// `store.resources(kind, options)`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ResourceOptions {
+    /// Most points per measurement (default 2000): longer ones keep the first, min, max and
+    /// last sample of each time bucket.
+    pub budget: Option<usize>,
+    /// Only the samples of this run (default: every run and the host).
+    pub run_id: Option<String>,
+}

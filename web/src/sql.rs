@@ -4,13 +4,23 @@
 //! read-only, and a query that runs past the time budget is interrupted instead of freezing
 //! the page.
 //!
+//! The console of a store (`runStore.sql()`) shares the store's connection, so what a console
+//! query could change there — `PRAGMA query_only = 0`, a `TEMP` view named `runs` that would
+//! shadow the file's table in the page's own queries, an `ATTACH`ed file — it must not be able
+//! to change at all. An SQLite authorizer, consulted while SQLite compiles a console statement
+//! (and while a statement runs, for the SQL a table-valued pragma compiles), lets through only
+//! what reads: `SELECT`, reading tables and views, functions, recursive CTEs, and pragmas that
+//! read (settings without a value, and the schema's `table_info`, `index_list`, ... with one).
+//! Everything else is refused before it runs, with a message saying what was refused. The
+//! page's own queries on the same connection are not restricted.
+//!
 //! Statements outlive a single call (`prepare` then many `step`s), which rusqlite's borrowing
 //! `Statement` cannot express across the JS boundary, so this file drives SQLite's C API
 //! directly; `unsafe` stays in this file.
 #![allow(unsafe_code)]
 
-use std::cell::Cell;
-use std::ffi::{CStr, CString, c_int};
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::rc::Rc;
 
 use runstore_core::Store;
@@ -26,12 +36,119 @@ const DEFAULT_BUDGET_MS: f64 = 5000.0;
 thread_local! {
     /// When the running SQL console query must stop (`Date.now()` ms); 0 when none runs.
     static DEADLINE: Cell<f64> = const { Cell::new(0.0) };
+    /// Whether SQL console work (compiling or stepping a statement) is in progress, so the
+    /// authorizer of read-only consoles applies.
+    static IN_CONSOLE: Cell<bool> = const { Cell::new(false) };
+    /// What the authorizer refused last, for the error message.
+    static REFUSED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// SQLite calls this every few thousand VM steps; non-zero interrupts the statement.
-extern "C" fn past_deadline(_: *mut std::ffi::c_void) -> c_int {
+extern "C" fn past_deadline(_: *mut c_void) -> c_int {
     let deadline = DEADLINE.with(Cell::get);
     c_int::from(deadline > 0.0 && js_sys::Date::now() > deadline)
+}
+
+/// SQL console work in progress: until dropped, its time budget runs and the authorizer of
+/// read-only consoles applies.
+struct ConsoleWork;
+
+impl ConsoleWork {
+    fn start(budget_ms: f64) -> ConsoleWork {
+        DEADLINE.with(|d| d.set(js_sys::Date::now() + budget_ms));
+        IN_CONSOLE.with(|c| c.set(true));
+        REFUSED.with(|r| r.borrow_mut().take());
+        ConsoleWork
+    }
+}
+
+impl Drop for ConsoleWork {
+    fn drop(&mut self) {
+        DEADLINE.with(|d| d.set(0.0));
+        IN_CONSOLE.with(|c| c.set(false));
+    }
+}
+
+/// Pragmas that take an argument and only read: the argument names what to describe.
+const DESCRIBING_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_info",
+    "index_xinfo",
+    "index_list",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+];
+
+/// Pragmas that act even without an argument.
+const ACTING_PRAGMAS: &[&str] = &["optimize", "incremental_vacuum", "wal_checkpoint", "shrink_memory"];
+
+/// Whether a console statement may do `action` (SQLite's authorizer action codes); `None`, or
+/// what to name in the error.
+fn refusal(action: c_int, arg1: Option<&str>, arg2: Option<&str>) -> Option<String> {
+    let is = |list: &[&str], name: &str| list.iter().any(|p| p.eq_ignore_ascii_case(name));
+    match action {
+        ffi::SQLITE_SELECT | ffi::SQLITE_READ | ffi::SQLITE_FUNCTION | ffi::SQLITE_RECURSIVE => None,
+        ffi::SQLITE_PRAGMA => {
+            let name = arg1.unwrap_or_default();
+            let reads = match arg2 {
+                None => !is(ACTING_PRAGMAS, name),
+                Some(_) => is(DESCRIBING_PRAGMAS, name),
+            };
+            (!reads).then(|| match arg2 {
+                Some(value) => format!("PRAGMA {name} = {value}"),
+                None => format!("PRAGMA {name}"),
+            })
+        }
+        ffi::SQLITE_INSERT => Some(format!("INSERT INTO {}", arg1.unwrap_or_default())),
+        ffi::SQLITE_UPDATE => Some(format!("UPDATE {}", arg1.unwrap_or_default())),
+        ffi::SQLITE_DELETE => Some(format!("DELETE FROM {}", arg1.unwrap_or_default())),
+        ffi::SQLITE_ATTACH => Some("ATTACH".into()),
+        ffi::SQLITE_DETACH => Some("DETACH".into()),
+        ffi::SQLITE_TRANSACTION | ffi::SQLITE_SAVEPOINT => Some("transactions".into()),
+        ffi::SQLITE_CREATE_TEMP_TABLE
+        | ffi::SQLITE_CREATE_TEMP_VIEW
+        | ffi::SQLITE_CREATE_TEMP_TRIGGER
+        | ffi::SQLITE_CREATE_TEMP_INDEX => Some(format!("CREATE TEMP … {}", arg1.unwrap_or_default())),
+        ffi::SQLITE_CREATE_TABLE
+        | ffi::SQLITE_CREATE_VIEW
+        | ffi::SQLITE_CREATE_TRIGGER
+        | ffi::SQLITE_CREATE_INDEX
+        | ffi::SQLITE_CREATE_VTABLE => Some(format!("CREATE … {}", arg1.unwrap_or_default())),
+        ffi::SQLITE_ALTER_TABLE => Some("ALTER TABLE".into()),
+        ffi::SQLITE_ANALYZE => Some("ANALYZE".into()),
+        ffi::SQLITE_REINDEX => Some("REINDEX".into()),
+        // DROP of any kind, and whatever later SQLite versions add.
+        _ => Some(format!("this statement (SQLite authorizer action {action})")),
+    }
+}
+
+/// The authorizer of read-only consoles: while console work is in progress, refuses what does
+/// not only read (see the module docs); otherwise allows everything.
+extern "C" fn authorize(
+    _: *mut c_void,
+    action: c_int,
+    arg1: *const c_char,
+    arg2: *const c_char,
+    _database: *const c_char,
+    _trigger: *const c_char,
+) -> c_int {
+    if !IN_CONSOLE.with(Cell::get) {
+        return ffi::SQLITE_OK;
+    }
+    // SAFETY: SQLite passes NUL-terminated strings or null, alive for this call.
+    let text = |p: *const c_char| (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy());
+    let (arg1, arg2) = (text(arg1), text(arg2));
+    match refusal(action, arg1.as_deref(), arg2.as_deref()) {
+        None => ffi::SQLITE_OK,
+        Some(what) => {
+            REFUSED.with(|r| *r.borrow_mut() = Some(what));
+            ffi::SQLITE_DENY
+        }
+    }
 }
 
 /// The connection a `Database` queries: its own, or the one of a `RunStore` it shares.
@@ -67,11 +184,14 @@ pub struct Database {
 }
 
 impl Database {
-    /// A database over `inner`, with the interrupt hook installed and writes refused.
+    /// A database over `inner`, with the interrupt hook installed; when `read_only`, writes are
+    /// refused and console statements may only read (see the module docs).
     pub fn over(inner: Connected, source: Option<SourceStats>, read_only: bool) -> Result<Database, JsError> {
         let conn = inner.conn();
         if read_only {
             conn.pragma_update(None, "query_only", true).map_err(sql_error)?;
+            // SAFETY: the callback takes no data pointer and outlives the connection (a fn item).
+            unsafe { ffi::sqlite3_set_authorizer(inner.handle(), Some(authorize), std::ptr::null_mut()) };
         }
         // SAFETY: the callback takes no data pointer and outlives the connection (a fn item).
         unsafe {
@@ -81,14 +201,12 @@ impl Database {
     }
 
     fn with_budget<T>(&self, f: impl FnOnce() -> Result<T, JsError>) -> Result<T, JsError> {
-        DEADLINE.with(|d| d.set(js_sys::Date::now() + self.budget_ms));
-        let result = f();
-        DEADLINE.with(|d| d.set(0.0));
-        result
+        let _work = ConsoleWork::start(self.budget_ms);
+        f()
     }
 
     fn error(&self, code: c_int) -> JsError {
-        budget_error(code, self.budget_ms).unwrap_or_else(|| JsError::new(&errmsg(self.inner.handle())))
+        console_error(code, self.budget_ms, self.inner.handle())
     }
 }
 
@@ -180,8 +298,8 @@ impl Database {
         })
     }
 
-    /// Runs `sql` for its effect (sql.js's `run`). Opened files refuse writes with SQLite's
-    /// read-only error.
+    /// Runs `sql` for its effect (sql.js's `run`). Opened files refuse writes, and anything
+    /// else that is not a read, with an error saying what was refused.
     pub fn run(
         &self,
         sql: &str,
@@ -198,10 +316,12 @@ impl Database {
     ) -> Result<Statement, JsError> {
         let text = CString::new(sql).map_err(|_| JsError::new("the SQL contains a NUL character"))?;
         let mut raw = std::ptr::null_mut();
+        let work = ConsoleWork::start(self.budget_ms);
         // SAFETY: `text` is NUL-terminated and alive for the call.
         let rc = unsafe {
             ffi::sqlite3_prepare_v2(self.inner.handle(), text.as_ptr(), -1, &mut raw, std::ptr::null_mut())
         };
+        drop(work);
         if rc != ffi::SQLITE_OK {
             return Err(self.error(rc));
         }
@@ -277,12 +397,10 @@ impl Statement {
     /// Steps to the next row: `true` while there is one.
     pub fn step(&self) -> Result<bool, JsError> {
         let stmt = self.raw()?;
-        DEADLINE.with(|d| d.set(js_sys::Date::now() + self.budget_ms));
+        let work = ConsoleWork::start(self.budget_ms);
         let stepped = stmt.step();
-        DEADLINE.with(|d| d.set(0.0));
-        stepped.map_err(|rc| {
-            budget_error(rc, self.budget_ms).unwrap_or_else(|| JsError::new(&errmsg(self.db.handle())))
-        })
+        drop(work);
+        stepped.map_err(|rc| console_error(rc, self.budget_ms, self.db.handle()))
     }
 
     /// The current row as an array (binding `params` and stepping first when given).
@@ -298,12 +416,8 @@ impl Statement {
     #[wasm_bindgen(js_name = getAsObject)]
     pub fn get_as_object(&self, params: JsValue) -> Result<js_sys::Object, JsError> {
         let row = self.get(params)?;
-        let names = self.raw()?.column_names();
-        let object = js_sys::Object::new();
-        for (name, value) in names.iter().zip(row.iter()) {
-            js_sys::Reflect::set(&object, &name, &value).map_err(|_| JsError::new("building a row"))?;
-        }
-        Ok(object)
+        // Column names are the user's (`SELECT 1 AS __proto__`): defined, never assigned.
+        crate::convert::object_from_pairs(&self.raw()?.column_names(), &row)
     }
 
     /// Column names of the result.
@@ -511,6 +625,22 @@ fn budget_error(code: c_int, budget_ms: f64) -> Option<JsError> {
     })
 }
 
+/// The error of a failed console call: the budget, what the authorizer refused, or SQLite's
+/// own message.
+fn console_error(code: c_int, budget_ms: f64, db: *mut ffi::sqlite3) -> JsError {
+    if let Some(e) = budget_error(code, budget_ms) {
+        return e;
+    }
+    match REFUSED.with(|r| r.borrow_mut().take()) {
+        Some(what) if code & 0xff == ffi::SQLITE_AUTH || code & 0xff == ffi::SQLITE_ERROR => {
+            JsError::new(&format!(
+                "not allowed: {what} (the SQL console is readonly: it may read the file, not change it or the connection)"
+            ))
+        }
+        _ => JsError::new(&errmsg(db)),
+    }
+}
+
 fn errmsg(db: *mut ffi::sqlite3) -> String {
     // SAFETY: `db` is live; the message is NUL-terminated and owned by SQLite.
     unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) }.to_string_lossy().into_owned()
@@ -578,6 +708,47 @@ mod tests {
         let scratch = Database::new(None).unwrap();
         scratch.run("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)", JsValue::UNDEFINED).unwrap();
         assert_eq!(scratch.get_rows_modified(), 2.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn console_queries_cannot_change_the_connection_a_store_queries() {
+        let store = crate::RunStore::open(FIXTURE).unwrap();
+        let console = store.sql().unwrap();
+        for sql in [
+            "PRAGMA query_only = 0",
+            "PRAGMA main.query_only(0)",
+            // A table-valued pragma compiles its PRAGMA while the statement runs.
+            "SELECT * FROM pragma_optimize(-1)",
+            "CREATE TEMP VIEW runs AS SELECT 1",
+            "CREATE TEMP TABLE runs (id)",
+            "ATTACH ':memory:' AS other",
+            "BEGIN",
+            "DELETE FROM runs",
+        ] {
+            let err = message(console.exec(sql, JsValue::UNDEFINED).unwrap_err());
+            assert!(err.contains("not allowed") && err.contains("readonly"), "{sql}: {err}");
+        }
+        // Reading stays possible, pragmas that describe the schema included.
+        let info = console.exec("PRAGMA table_info(runs); PRAGMA query_only", JsValue::UNDEFINED).unwrap();
+        assert!(String::from(js_sys::JSON::stringify(&info).unwrap()).contains("[[1]]"));
+        console.exec("SELECT count(*) FROM pragma_table_info('runs')", JsValue::UNDEFINED).unwrap();
+        // The store's own queries still see the file's five runs.
+        assert_eq!(js_sys::Array::from(&store.runs(None, None, None).unwrap()).length(), 5);
+    }
+
+    #[wasm_bindgen_test]
+    fn row_objects_keep_columns_named_like_object_internals() {
+        let db = Database::new(Some(FIXTURE.to_vec())).unwrap();
+        // A blob is an object: assigned to `__proto__`, it would become the row's prototype.
+        let stmt = db.prepare("SELECT x'00' AS __proto__, 1 AS constructor", JsValue::UNDEFINED).unwrap();
+        assert!(stmt.step().unwrap());
+        let row = stmt.get_as_object(JsValue::UNDEFINED).unwrap();
+        let keys = js_sys::Object::keys(&row);
+        assert_eq!(keys.length(), 2);
+        assert_eq!(
+            js_sys::Object::get_prototype_of(&row),
+            js_sys::Object::get_prototype_of(&js_sys::Object::new())
+        );
     }
 
     #[wasm_bindgen_test]

@@ -5,13 +5,14 @@ use runstore_core::event::{ArtifactOwner, ResourceKind};
 use runstore_core::plot::{ChartRequest, render_svg};
 use std::rc::Rc;
 
+use runstore_core::read::RESOURCE_BUDGET;
 use runstore_core::source::{SourceOptions, SourceStats};
 use runstore_core::{RunQuery, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{from_js, js_error, series_to_js, to_js};
+use crate::convert::{from_js, js_error, resources_to_js, series_to_js, to_js};
 use crate::js_source::JsSource;
-use crate::options::{ChartOptions, SeriesOptions};
+use crate::options::{ChartOptions, ResourceOptions, SeriesOptions};
 use crate::sql::{Connected, Database};
 
 /// A runstore file opened read-only, from its bytes or lazily from a reader: the user's file is
@@ -188,14 +189,27 @@ impl RunStore {
         to_js(&self.store.artifacts(&ArtifactOwner::Experiment(id)).map_err(js_error)?)
     }
 
-    /// Resource samples of one kind (`cpu`, `ram`, `gpu`, `disk`, `net`) and their averages.
-    pub fn resources(&self, kind: String) -> Result<JsValue, JsError> {
+    /// Resource samples of one kind (`cpu`, `ram`, `gpu`, `disk`, `net`) for charts: one series
+    /// per run and measurement, each within `options.budget` points (default 2000) however
+    /// many samples it has, keeping the first, min, max and last sample of each time bucket
+    /// (see `ResourceOptions`). Times and values are `Float64Array`s.
+    #[wasm_bindgen(unchecked_return_type = "ResourceSeries[]")]
+    pub fn resources(
+        &self,
+        kind: String,
+        #[wasm_bindgen(unchecked_param_type = "ResourceOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
         let kind: ResourceKind = kind.parse().map_err(js_error)?;
-        let doc = serde_json::json!({
-            "samples": self.store.resource_samples(kind, None, None).map_err(js_error)?,
-            "stats": self.store.resource_stats().map_err(js_error)?,
-        });
-        to_js(&doc)
+        let o: ResourceOptions = from_js(options)?;
+        let budget = o.budget.unwrap_or(RESOURCE_BUDGET);
+        let series = self.store.resource_series(kind, o.run_id.as_deref(), budget).map_err(js_error)?;
+        resources_to_js(&series)
+    }
+
+    /// Count, mean, min and max of every resource measurement (reads every sample).
+    #[wasm_bindgen(js_name = resourceStats, unchecked_return_type = "ResourceStats[]")]
+    pub fn resource_stats(&self) -> Result<JsValue, JsError> {
+        to_js(&self.store.resource_stats().map_err(js_error)?)
     }
 
     /// Every metric key across runs: points, NaN points, runs that diverged, best and worst

@@ -23,6 +23,11 @@ export interface SeriesSummary {
   last: JsonFloat | null; min: JsonFloat | null; max: JsonFloat | null; mean: JsonFloat | null; sum: JsonFloat | null;
 }
 
+/**
+ * Objects keyed by the file's data (`params`, `tags`, `context`, group keys, attributes) hold every
+ * key as an own property, `__proto__` and `constructor` included: read them with `Object.hasOwn`
+ * or `Object.entries`, never by a bare lookup that would fall through to `Object.prototype`.
+ */
 export interface RunInfo {
   id: string; name: string; experiment_id: string; experiment: string;
   trial_id: string | null; trial: string | null; status: string; state: RunState;
@@ -67,6 +72,30 @@ export interface GroupSeries {
 export interface MetricOverview {
   key: string; runs: number; points: number; nan_points: number; runs_ending_nan: number;
   direction: "minimize" | "maximize"; best_last: JsonFloat | null; worst_last: JsonFloat | null;
+}
+
+export interface ResourceOptions {
+  /** Most points per measurement (default 2000); longer ones keep each time bucket's first, min, max and last. */
+  budget?: number;
+  /** Only this run's samples (default: every run and the host). */
+  runId?: string;
+}
+
+/** One measurement of one run (`runId` null: the whole host), ready to draw. */
+export interface ResourceSeries {
+  runId: string | null; kind: string; name: string; unit: string;
+  /** Samples stored; `x.length` is at most the budget. */
+  count: number;
+  /** Every sample is present (no min/max reduction). */
+  exact: boolean;
+  /** Time of each point, Unix ms. */
+  x: Float64Array;
+  y: Float64Array;
+}
+
+export interface ResourceStats {
+  kind: string; name: string; unit: string; count: number;
+  mean: JsonFloat | null; min: JsonFloat | null; max: JsonFloat | null; first_ms: number; last_ms: number;
 }
 
 export interface SourceCounters { fetches: number; bytes_fetched: number; page_reads: number; cached_bytes: number }

@@ -37,7 +37,17 @@ fn color(c: BackendColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.rgb.0, c.rgb.1, c.rgb.2)
 }
 
-/// Escapes text for SVG content and attributes: strings from a file stay text.
+/// Whether `c` is a Unicode noncharacter (U+FDD0..=U+FDEF, and the last two code points of
+/// every plane): never text, and U+FFFE and U+FFFF are not even allowed in XML.
+fn is_noncharacter(c: char) -> bool {
+    matches!(c, '\u{FDD0}'..='\u{FDEF}') || (u32::from(c) & 0xFFFE) == 0xFFFE
+}
+
+/// Escapes text for SVG content and attributes: strings from a file stay text, and the
+/// document stays well-formed XML whatever they hold. Control characters are dropped;
+/// noncharacters (U+FFFE and U+FFFF among them, which XML 1.0 forbids) become U+FFFD, so a
+/// label still shows where something was. Rust strings hold no lone surrogates, so every
+/// character left is one XML 1.0 allows.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -48,6 +58,7 @@ fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c if c.is_control() => {}
+            c if is_noncharacter(c) => out.push(char::REPLACEMENT_CHARACTER),
             c => out.push(c),
         }
     }
@@ -268,5 +279,27 @@ mod tests {
             escape("<script>a&b\"c'</script>\u{7}"),
             "&lt;script&gt;a&amp;b&quot;c&#39;&lt;/script&gt;"
         );
+    }
+
+    /// Only characters XML 1.0 allows may reach the document, or a viewer refuses the file.
+    fn xml_char(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+
+    #[test]
+    fn characters_xml_forbids_never_reach_the_document() {
+        let hostile = "a\u{FFFE}b\u{FFFF}c\u{0}d\u{1F}e\u{FDD0}f\u{1FFFE}g\u{10FFFF}h\u{7F}\u{9F}é😀";
+        let escaped = escape(hostile);
+        assert!(escaped.chars().all(xml_char), "{escaped:?}");
+        // Text around the dropped characters stays, and a replacement marks where they were.
+        assert_eq!(escaped, "a\u{FFFD}b\u{FFFD}cde\u{FFFD}f\u{FFFD}g\u{FFFD}hé😀");
+        // The same through the backend: a label of a chart.
+        let mut svg = String::new();
+        {
+            let root = SvgBackend::new(200, 100, &mut svg).into_drawing_area();
+            root.draw(&Text::new(hostile, (10, 10), ("sans-serif", 12).into_font())).unwrap();
+        }
+        assert!(svg.chars().all(xml_char), "{svg:?}");
+        assert!(svg.contains("a\u{FFFD}b"), "{svg}");
     }
 }

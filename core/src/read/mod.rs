@@ -19,7 +19,7 @@ pub use experiments::{ExperimentInfo, TrialInfo};
 pub use metrics::{FinalValue, OverviewBucket, SeriesSummary};
 pub use provenance::{BatchInfo, CodeInfo, DatasetInfo, EnvironmentInfo, EpochInfo};
 pub use registry::{ModelInfo, ModelStats, ModelVersionInfo};
-pub use resources::{ResourceStats, SpanInfo, SpanStats};
+pub use resources::{RESOURCE_BUDGET, ResourceSeries, ResourceStats, SpanInfo, SpanStats};
 pub use runs::{MIN_CRASH_AGE_MS, MISSED_HEARTBEATS, RunInfo, RunQuery, RunState};
 pub use stats::StoreStats;
 
