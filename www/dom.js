@@ -55,10 +55,15 @@ export function entriesTable(object) {
     Object.entries(object ?? {}).map(([k, v]) => h("tr", {}, h("th", {}, k), cell(v)))));
 }
 
+/** A whole number as Rust's f64 parser reads one (as the CLI's CSV decides). */
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i;
+
 /** One CSV field (RFC 4180 quoting; cells that spreadsheets would run as formulas are escaped). */
 function csvField(v) {
   let s = text(v);
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`;
+  // A cell a spreadsheet would run as a formula gets a leading ' unless all of it is a number
+  // (`-2+3+cmd|...` starts like one and is not).
+  if (/^[=+\-@\t\r]/.test(s) && !NUMBER.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

@@ -78,7 +78,13 @@ fn insert(tx: &Transaction<'_>, table: &str, columns: &str, values: &[Value]) ->
 }
 
 /// The destination's id for `id`, or an error naming the dangling reference.
-fn lookup(ids: &HashMap<String, String>, table: &'static str, owner: &Value, kind: &str, id: &Value) -> Result<String> {
+fn lookup(
+    ids: &HashMap<String, String>,
+    table: &'static str,
+    owner: &Value,
+    kind: &str,
+    id: &Value,
+) -> Result<String> {
     ids.get(&text(id)).cloned().ok_or_else(|| Error::Corrupt {
         table,
         why: format!("{} refers to {kind} {}, which the source does not have", text(owner), text(id)),

@@ -107,8 +107,9 @@ fn a_source_with_a_series_twice_is_refused_and_nothing_is_written() {
     let sql: String = conn
         .query_row("SELECT sql FROM sqlite_master WHERE name = 'metric_series'", [], |r| r.get(0))
         .unwrap();
-    let without_key =
-        sql.replace("\n    UNIQUE (run_id, key, context, label)", "").replace("sum_value  REAL,", "sum_value  REAL");
+    let without_key = sql
+        .replace("\n    UNIQUE (run_id, key, context, label)", "")
+        .replace("sum_value  REAL,", "sum_value  REAL");
     assert_ne!(sql, without_key);
     conn.execute_batch("PRAGMA writable_schema = ON").unwrap();
     conn.execute("UPDATE sqlite_master SET sql = ?1 WHERE name = 'metric_series'", [&without_key]).unwrap();
@@ -142,7 +143,8 @@ fn dangling_references_in_a_source_are_errors_not_panics() {
         tamper(&src, sql);
         let source = Store::open_read_only(&src).unwrap();
         let mut dest = Store::open(&dst, &Default::default(), now_ms()).unwrap();
-        let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dest.merge_from(&source, &mut |_| {})));
+        let merged =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dest.merge_from(&source, &mut |_| {})));
         let err = merged.expect("no panic").unwrap_err().to_string();
         assert!(err.contains(&format!("refers to {what}")), "{name}: {err}");
         assert_eq!(points_and_runs(&dest), (0, 0), "{name}: nothing written");
@@ -182,7 +184,10 @@ fn persisting_again_brings_later_points_and_the_final_status() {
     let old = dir.path().join("old.db");
     std::fs::copy(&file, &old).unwrap();
     let mut newer = Store::open(&file, &Default::default(), now_ms()).unwrap();
-    tamper(&old, "DELETE FROM metric_chunks; UPDATE metric_series SET count = 10; UPDATE runs SET status = 'running'");
+    tamper(
+        &old,
+        "DELETE FROM metric_chunks; UPDATE metric_series SET count = 10; UPDATE runs SET status = 'running'",
+    );
     let report = newer.merge_from(&Store::open_read_only(&old).unwrap(), &mut |_| {}).unwrap();
     assert_eq!((report.runs_updated, report.runs_present), (0, 1));
     assert_eq!(newer.run(&id, None).unwrap().metrics[0].count, 250);

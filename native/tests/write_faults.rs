@@ -97,7 +97,8 @@ fn finish_reports_a_writer_that_could_not_finish_in_time() {
     let db = dir.path().join("runs.db");
     Recorder::open(&db).unwrap().1.finish().unwrap();
     let lock = WriteLock::take(&db);
-    let opts = options(&db).busy_timeout(Duration::from_secs(20)).shutdown_timeout(Duration::from_millis(200));
+    let opts =
+        options(&db).busy_timeout(Duration::from_secs(20)).shutdown_timeout(Duration::from_millis(200));
     let (rec, guard) = Recorder::with_options(opts).unwrap();
     rec.resource(runstore::ResourceKind::Cpu, "system_total", 12.5, "%");
     let started = Instant::now();
