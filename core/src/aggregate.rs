@@ -111,7 +111,7 @@ impl Aggregate {
 /// level. Points of a series mostly arrive in step order, so a point usually touches only the
 /// open level-0 bucket; a closed bucket is handed out once and rolled up into the level above.
 #[derive(Debug, Default, Clone)]
-pub struct OverviewBuilder {
+pub(crate) struct OverviewBuilder {
     open: [Option<(i64, Aggregate)>; OVERVIEW_LEVELS],
 }
 

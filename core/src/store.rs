@@ -176,7 +176,7 @@ impl Store {
     }
 
     /// The underlying connection, mutably (transactions).
-    pub fn conn_mut(&mut self) -> &mut Connection {
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
 

@@ -39,6 +39,16 @@ fn a_newer_readable_file_opens_read_only_and_refuses_recording() {
     let store = Store::open_read_only(&path).unwrap();
     assert!(!store.compatibility().writable);
     assert_eq!(store.stats().unwrap().points, 2000, "still readable");
+    drop(store);
+
+    // The write path takes the store and refuses one that must not be written.
+    let before = std::fs::read(&path).unwrap();
+    let mut store = Store::open_read_only(&path).unwrap();
+    let event = runstore_core::Event::Heartbeat { run_id: runstore_core::Id::from_parts(0, 1), time_ms: 0 };
+    let err = runstore_core::BatchWriter::new().write(&mut store, &[event]).unwrap_err();
+    assert!(matches!(err, runstore_core::Error::ReadOnly { found: 99, .. }), "{err}");
+    drop(store);
+    assert!(std::fs::read(&path).unwrap() == before, "the newer file was never written");
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub const PAGE_SIZE: i64 = 8192;
 
 /// Sets the page size of a database that has no pages yet; does nothing otherwise (it must
 /// run before the journal mode is changed or anything is written).
-pub fn prepare_new(conn: &Connection) -> Result<()> {
+pub(crate) fn prepare_new(conn: &Connection) -> Result<()> {
     let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     if pages == 0 {
         conn.pragma_update(None, "page_size", PAGE_SIZE)?;
@@ -64,7 +64,7 @@ pub struct Compatibility {
 
 /// Checks that `conn` holds a runstore store this build can read, without changing it.
 /// An empty database (no tables) counts as version 0 and writable.
-pub fn check(conn: &Connection) -> Result<Compatibility> {
+pub(crate) fn check(conn: &Connection) -> Result<Compatibility> {
     // One statement, so one snapshot: read one by one, a file that another process migrates
     // meanwhile looked like 48 tables without schema_migrations (seen with 100 processes).
     let (app_id, has_migrations, tables): (i32, bool, i64) = conn.query_row(
@@ -113,7 +113,7 @@ fn foreign_app(app_id: i32) -> String {
 /// Brings the schema of `conn` up to [`SCHEMA_VERSION`], recording `now_ms` as the time each
 /// migration was applied. Refuses files from a newer schema ([`Error::ReadOnly`] or
 /// [`Error::SchemaTooNew`]) and databases that are not runstore stores.
-pub fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
+pub(crate) fn migrate(conn: &mut Connection, now_ms: i64) -> Result<Compatibility> {
     // Fast path without a write lock: already current.
     let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if user_version == SCHEMA_VERSION {
