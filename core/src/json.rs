@@ -25,9 +25,17 @@ pub fn opt_float<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error
     }
 }
 
-/// Parses a stored JSON text column, tolerating `NULL`.
+/// Parses a stored JSON text column, tolerating `NULL`. Text that does not parse (damaged,
+/// or nested past the parser's depth limit of 128 in a hand-made file) comes back as a JSON
+/// string holding it, so one bad cell never hides the rest of a listing.
 pub(crate) fn parse_column(text: Option<String>) -> crate::Result<Option<serde_json::Value>> {
-    text.map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
+    Ok(text.map(|t| parse_or_text(t.as_bytes())))
+}
+
+/// Parses JSON text; text that does not parse comes back as a JSON string holding it.
+pub(crate) fn parse_or_text(text: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(text)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(text).into_owned()))
 }
 
 /// An `f64` that serializes like [`float`].

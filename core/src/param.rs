@@ -44,7 +44,7 @@ impl ParamValue {
             ("float", V::Null) => ParamValue::Float(f64::NAN),
             ("bool", V::Integer(i)) => ParamValue::Bool(i != 0),
             ("string", V::Text(t)) => ParamValue::Str(String::from_utf8_lossy(t).into_owned()),
-            ("json", V::Text(t)) => ParamValue::Json(serde_json::from_slice(t)?),
+            ("json", V::Text(t)) => ParamValue::Json(crate::json::parse_or_text(t)),
             _ => return Err(bad()),
         })
     }

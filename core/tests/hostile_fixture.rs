@@ -211,12 +211,23 @@ fn build() -> Store {
         time_ms: T0,
     })));
     events.push(Event::ModelAlias { model_name: hostile(1), alias: hostile(6), version: 1, time_ms: T0 });
-    // A huge string: displays must cope without choking.
+    // A 1 MiB string: displays must cope without choking.
     events.push(Event::Tags {
         owner: Owner::Run(id(100)),
-        tags: vec![("long".into(), "<b>x</b>".repeat(20_000))],
+        tags: vec![("long".into(), "<b>x</b>".repeat(1 << 17))],
     });
     BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
+    // Deeply nested JSON, as no runstore writes it but a hand-made file can hold it: a param
+    // 100 levels deep, and a results summary 100,000 levels deep (past any parser's limit).
+    let nest = |depth: usize| format!("{}1{}", "{\"a\":[".repeat(depth), "]}".repeat(depth));
+    store
+        .conn()
+        .execute(
+            "INSERT INTO params (owner_kind, owner_id, key, kind, value) VALUES ('run', ?1, 'nested', 'json', ?2)",
+            (id(100), nest(100)),
+        )
+        .unwrap();
+    store.conn().execute("UPDATE runs SET results_json = ?2 WHERE id = ?1", (id(101), nest(100_000))).unwrap();
     store
 }
 
@@ -280,4 +291,17 @@ fn charts_of_hostile_names_are_well_formed_svg() {
         assert!(svg.contains("loss\u{FFFD}\u{FFFD}"), "the title keeps its place");
         assert!(!svg.contains("<script") && !svg.contains("<img") && !svg.contains("<iframe"));
     }
+}
+
+#[test]
+fn json_nested_past_the_parsers_limit_is_kept_as_text_and_hides_nothing() {
+    let store = Store::from_bytes(FIXTURE).unwrap();
+    let runs = store.runs(&RunQuery::default()).unwrap();
+    assert_eq!(runs.len(), 8, "one over-deep cell does not hide the listing");
+    let deep = runs.iter().find(|r| r.id == id(101).to_string()).unwrap();
+    let text = deep.results.as_ref().and_then(|r| r.as_str()).expect("kept as its text");
+    assert_eq!(text.len(), 800_001);
+    let run = runs.iter().find(|r| r.id == id(100).to_string()).unwrap();
+    assert!(matches!(&run.params["nested"], ParamValue::Json(serde_json::Value::String(t)) if t.len() == 801));
+    assert_eq!(run.tags["long"].len(), 1 << 20);
 }

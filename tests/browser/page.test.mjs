@@ -303,6 +303,30 @@ test("hostile strings everywhere are shown as text and run nothing", async () =>
   await close();
 });
 
+test("a report of the hostile file runs nothing and stays responsive", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "runstore-report-"));
+  const out = join(dir, "hostile-report.html");
+  execFileSync(runstore, ["report", fixture("hostile.db"), "-o", out, "--www", join(root, "www")]);
+  const { page, problems, dialogs, close } = await newPage(browser);
+  await page.goto(`file://${out}`);
+  await page.waitForSelector("#runs tbody tr");
+  assert.equal((await tableRows(page)).length, 8, "every run is listed (a 1 MiB tag, JSON nested 100,000 deep)");
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.evaluate(() => ({}).polluted), undefined);
+  // Responsive: the page answers at once and a view switch renders.
+  const started = Date.now();
+  await page.click('#tabs button[data-view="compare"]');
+  await page.click('#tabs button[data-view="runs"]');
+  await page.waitForSelector("#runs tbody tr");
+  assert.ok(Date.now() - started < 10_000, `view switches took ${Date.now() - started} ms`);
+  await page.click("#runs tbody tr:first-child a.run-link");
+  await page.waitForSelector("text=Environment");
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
 test("runstore serve hands the page its files through ?db=, read with range requests", async () => {
   const { spawn } = await import("node:child_process");
   const child = spawn(runstore, ["serve", "tests/fixtures/basic.db", "--port", "0", "--www", "www"], { cwd: root });

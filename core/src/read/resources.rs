@@ -373,7 +373,7 @@ impl Store {
         })?;
         rows.map(|row| {
             let (mut span, attrs) = row?;
-            span.attributes = serde_json::from_str(&attrs)?;
+            span.attributes = crate::json::parse_or_text(attrs.as_bytes());
             Ok(span)
         })
         .collect()
