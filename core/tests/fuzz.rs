@@ -3,8 +3,8 @@
 //! Every case must end in an answer or an error — never a panic, never a hang.
 //!
 //! Short mode runs in `scripts/test` (natively and under wasm32 in headless Chromium). Long
-//! mode, for RELIABILITY.md: `RUNSTORE_FUZZ_CASES=100000 cargo test -p runstore-core --release
-//! --test fuzz -- --nocapture` (100k cases for each target of the fuzzing).
+//! mode, for RELIABILITY.md: `scripts/reliability` (`RUNSTORE_FUZZ_CASES=100000`, natively
+//! and in wasm32).
 //!
 //! Coverage-guided fuzzing (cargo-fuzz) needs a nightly toolchain, which this project does
 //! not use; mutations of real inputs (the shared fixture, valid chunks, valid filters) reach
@@ -23,13 +23,15 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/basic.db");
 
-/// Cases per target: `RUNSTORE_FUZZ_CASES` natively (long mode), else `short`.
+/// Cases per target: `RUNSTORE_FUZZ_CASES` (long mode; read when the test runs natively, and
+/// when it is built for wasm32, where a test has no environment), else `short`.
 fn cases(short: usize) -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Some(n) = std::env::var("RUNSTORE_FUZZ_CASES").ok().and_then(|v| v.parse().ok()) {
-        return n;
-    }
-    short
+    let at_run_time = if cfg!(target_arch = "wasm32") { None } else { std::env::var("RUNSTORE_FUZZ_CASES").ok() };
+    at_run_time
+        .as_deref()
+        .or(option_env!("RUNSTORE_FUZZ_CASES"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(short)
 }
 
 /// A small deterministic generator: a failing case is replayed from its seed.

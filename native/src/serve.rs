@@ -678,8 +678,7 @@ mod tests {
 
     /// Seeded mutation fuzzing of everything that reads a request: the head parser, paths,
     /// percent-decoding, ranges, Host checks, and the answer built from what was parsed. Short
-    /// mode here; long mode for RELIABILITY.md with `RUNSTORE_FUZZ_CASES=100000 cargo test -p
-    /// runstore --release --lib serve::tests::fuzz -- --nocapture`.
+    /// mode here; long mode for RELIABILITY.md in `scripts/reliability`.
     #[test]
     fn fuzz_request_parsing_never_panics() {
         let n = std::env::var("RUNSTORE_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);

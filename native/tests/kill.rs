@@ -4,7 +4,7 @@
 //! and show the killed run as crashed; recording into it again must work.
 //!
 //! Short mode (in `scripts/test`): 12 kills. Long mode, for RELIABILITY.md:
-//! `cargo test -p runstore --release --test kill -- --ignored --nocapture` (120 kills).
+//! `scripts/reliability` (120 kills).
 //! Children are this test binary itself, re-run with `--ignored child_process`.
 
 use std::io::{BufRead, BufReader};

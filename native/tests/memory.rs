@@ -2,7 +2,7 @@
 //! and metric, and the writer must forget each once its run has ended, so memory stays flat.
 //!
 //! Short mode in `scripts/test` (30,000 series); long mode for RELIABILITY.md:
-//! `cargo test -p runstore --release --test memory -- --ignored --nocapture` (100,000).
+//! `scripts/reliability` (100,000).
 
 use std::time::Duration;
 
