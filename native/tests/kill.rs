@@ -91,7 +91,17 @@ fn kill_once(db: &Path, delay_ms: u64, after_run: bool) -> Outcome {
     if !db.exists() || std::fs::metadata(db).unwrap().len() == 0 {
         return Outcome { run_recorded: false, gap_ms: 0 };
     }
-    let store = Store::open_read_only(db).unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
+    let store = match Store::open_read_only(db) {
+        Ok(store) => store,
+        Err(runstore_core::Error::NotRunstore(why)) if why.contains("empty") => {
+            // Killed before the schema's transaction committed: an empty database, which
+            // must open for recording like a new file.
+            Store::open(db, &Default::default(), now_ms())
+                .unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
+            return Outcome { run_recorded: false, gap_ms: 0 };
+        }
+        Err(e) => panic!("killed after {delay_ms} ms: {e}"),
+    };
     store.integrity_check().unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
     let later = RunQuery { with_metrics: true, now_ms: Some(killed_at + 3_600_000), ..Default::default() };
     let runs = store.runs(&later).unwrap();
