@@ -22,7 +22,7 @@ use runstore_core::{ParamValue, RunQuery, Store};
 use crate::{Error, Result};
 
 fn polars_error(e: PolarsError) -> Error {
-    Error::DataFrame(e.to_string())
+    Error::DataFrame(e)
 }
 
 fn runs_with_metrics(store: &Store, query: &RunQuery) -> Result<Vec<runstore_core::RunInfo>> {

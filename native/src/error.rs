@@ -1,6 +1,10 @@
 //! The one error type of the `runstore` library.
 
 /// Everything that can go wrong while recording.
+///
+/// Variants that wrap another error keep it typed (match on it) and include its message in
+/// their own, without also returning it from `source()`: a reporter printing the chain would
+/// show it twice.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -9,12 +13,12 @@ pub enum Error {
     Store(#[from] runstore_core::Error),
 
     /// Reading a file to hash it, or another I/O operation, failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file involved.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The writer thread has stopped (its guard was dropped, or it could not open the file),
@@ -29,7 +33,7 @@ pub enum Error {
     /// The file cannot be written just now (disk full, lock held, I/O error). Events already
     /// queued are kept and retried; the request that got this error was not carried out.
     #[error("the store cannot be written now (queued events are kept and retried): {0}")]
-    Unavailable(#[source] std::sync::Arc<runstore_core::Error>),
+    Unavailable(std::sync::Arc<runstore_core::Error>),
 
     /// The writer thread panicked; events queued at that moment were not written.
     #[error("the writer thread panicked; events queued at that moment were not written")]
@@ -43,9 +47,10 @@ pub enum Error {
     #[error("chart: {0}")]
     Chart(String),
 
-    /// Building or writing a DataFrame failed.
+    /// Building or writing a DataFrame (or Parquet file) failed.
+    #[cfg(feature = "dataframe")]
     #[error("dataframe: {0}")]
-    DataFrame(String),
+    DataFrame(polars::error::PolarsError),
 
     /// Earlier events were refused as invalid or could not be written (the message says
     /// which and why; [`crate::Recorder::errors`] keeps the recent ones).
@@ -58,6 +63,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io { path: path.display().to_string(), error: source }
     }
 }

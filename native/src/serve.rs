@@ -105,7 +105,7 @@ pub struct Served {
 /// Binds `address` (e.g. `127.0.0.1:8080`, or port 0 for any free port).
 pub fn bind(address: &str, options: ServeOptions) -> Result<Served> {
     let listener =
-        TcpListener::bind(address).map_err(|source| Error::Io { path: address.to_string(), source })?;
+        TcpListener::bind(address).map_err(|error| Error::Io { path: address.to_string(), error })?;
     let names = served_names(&options.files);
     Ok(Served { listener, options, names })
 }
