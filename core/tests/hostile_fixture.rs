@@ -227,7 +227,10 @@ fn build() -> Store {
             (id(100), nest(100)),
         )
         .unwrap();
-    store.conn().execute("UPDATE runs SET results_json = ?2 WHERE id = ?1", (id(101), nest(100_000))).unwrap();
+    store
+        .conn()
+        .execute("UPDATE runs SET results_json = ?2 WHERE id = ?1", (id(101), nest(100_000)))
+        .unwrap();
     store
 }
 
@@ -302,6 +305,8 @@ fn json_nested_past_the_parsers_limit_is_kept_as_text_and_hides_nothing() {
     let text = deep.results.as_ref().and_then(|r| r.as_str()).expect("kept as its text");
     assert_eq!(text.len(), 800_001);
     let run = runs.iter().find(|r| r.id == id(100).to_string()).unwrap();
-    assert!(matches!(&run.params["nested"], ParamValue::Json(serde_json::Value::String(t)) if t.len() == 801));
+    assert!(
+        matches!(&run.params["nested"], ParamValue::Json(serde_json::Value::String(t)) if t.len() == 801)
+    );
     assert_eq!(run.tags["long"].len(), 1 << 20);
 }

@@ -177,8 +177,10 @@ impl Recorder {
         Ok(Experiment::new(self.clone(), expect_id(reply)?, name))
     }
 
-    /// Waits until everything logged before this call is written. Reports write errors seen
-    /// since the previous flush (the data of a transient failure stays queued and is retried).
+    /// Waits until everything logged before this call is written. `Err` when events were
+    /// refused or given up on since the previous flush ([`Error::WriteFailed`]), or at once
+    /// while the file cannot be written ([`Error::Unavailable`]: disk full, lock held; what is
+    /// queued stays queued and is retried).
     pub fn flush(&self) -> Result<()> {
         self.request(Command::Flush)
     }

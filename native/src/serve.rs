@@ -709,7 +709,12 @@ mod tests {
                     0 => bytes.insert(at.min(bytes.len()), next() as u8),
                     1 if !bytes.is_empty() => drop(bytes.remove(at)),
                     2 if !bytes.is_empty() => bytes[at] = b"%:\r\n -/.0=,?#\0\xff"[(next() % 13) as usize],
-                    3 => bytes.splice(at..at, std::iter::repeat_n(b'a' + (next() % 26) as u8, (next() % 9000) as usize)).for_each(drop),
+                    3 => bytes
+                        .splice(
+                            at..at,
+                            std::iter::repeat_n(b'a' + (next() % 26) as u8, (next() % 9000) as usize),
+                        )
+                        .for_each(drop),
                     _ if !bytes.is_empty() => bytes[at] ^= 1 << (next() % 8),
                     _ => {}
                 }
@@ -729,6 +734,8 @@ mod tests {
             let _ = range(&text, 10_000);
             let _ = host_allowed(&text, &["example".into()]);
         }
-        println!("RELIABILITY fuzz serve: {n} mutated requests, {parsed} parsed, {answered} answered, 0 panics");
+        println!(
+            "RELIABILITY fuzz serve: {n} mutated requests, {parsed} parsed, {answered} answered, 0 panics"
+        );
     }
 }
