@@ -53,8 +53,9 @@ impl RecorderOptions {
         }
     }
 
-    /// Events the channel holds before logging waits (or drops). Default: 262,144 (34 MiB
-    /// when full: a slot is 136 bytes on 64-bit targets, whatever the event).
+    /// Events the channel holds before logging waits (or drops). Default: 262,144 (14 MiB
+    /// of slots when full: 56 bytes each on 64-bit targets; an event other than a metric point
+    /// also holds a 112-byte boxed event).
     pub fn channel_capacity(mut self, events: usize) -> Self {
         self.channel_capacity = events.max(1);
         self

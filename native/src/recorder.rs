@@ -140,7 +140,7 @@ impl Recorder {
 
     /// Writes an event now and waits for its answer.
     pub(crate) fn call(&self, event: Event) -> Result<Reply> {
-        self.request(|reply| Command::Call(event, reply))
+        self.request(|reply| Command::Call(Box::new(event), reply))
     }
 
     /// Sends a command that carries a reply channel and waits for the answer.
@@ -291,13 +291,18 @@ pub(crate) fn expect_id(reply: Reply) -> Result<Id> {
 /// (metric points and resource samples) are ever dropped; structure (runs, series, statuses,
 /// params, ...) always waits for room, so what is kept stays consistent.
 pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, event: Event) {
-    let droppable = matches!(event, Event::Point { .. } | Event::Resource(_));
+    let command = match event {
+        Event::Point { handle, point } => Command::Point(handle, point),
+        other => Command::Event(Box::new(other)),
+    };
+    let droppable = matches!(&command, Command::Point(..))
+        || matches!(&command, Command::Event(e) if matches!(**e, Event::Resource(_)));
     let sent = match when_full {
-        WhenFull::Drop if droppable => match tx.try_send(Command::Event(event)) {
+        WhenFull::Drop if droppable => match tx.try_send(command) {
             Ok(()) => true,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
         },
-        _ => tx.send(Command::Event(event)).is_ok(),
+        _ => tx.send(command).is_ok(),
     };
     if !sent {
         shared.dropped.fetch_add(1, Ordering::Relaxed);

@@ -50,8 +50,8 @@ pub struct Run {
 }
 
 /// One metric series of a run: (key, context, label). Cheap to clone and `Send`; logging a
-/// point stamps the time and queues one event (a 136-byte channel slot on 64-bit targets),
-/// nothing more.
+/// point stamps the time and queues one 56-byte channel slot (on 64-bit targets), nothing
+/// more.
 #[derive(Clone)]
 pub struct Series {
     tx: Sender<Command>,

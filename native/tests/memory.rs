@@ -24,7 +24,7 @@ fn sweep(runs: usize) -> Vec<u64> {
         .capture_code(false)
         .capture_environment(false)
         .flush_interval(Duration::from_millis(5))
-        // The channel's ring is touched page by page the first time round (34 MiB by default):
+        // The channel's ring is touched page by page the first time round (14 MiB by default):
         // a small one keeps that out of the figure.
         .channel_capacity(8_192);
     let (rec, guard) = Recorder::with_options(options).unwrap();
