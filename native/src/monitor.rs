@@ -55,7 +55,9 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, interval: Duration, stop: &Atomi
     let has_gpu = crate::capture::gpu_names().is_some();
     let cpus = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
     let mut next = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    // At least one sample, however short the run: a monitor stopped before its thread got
+    // going (a fast run on a busy machine) left the run with no samples at all.
+    loop {
         system.refresh_cpu_usage();
         system.refresh_memory();
         system.refresh_processes_specifics(
@@ -84,6 +86,9 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, interval: Duration, stop: &Atomi
                 value,
                 unit: unit.to_string(),
             })));
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
         }
         next += interval;
         let now = Instant::now();
@@ -125,6 +130,25 @@ fn parse_gpu_csv(text: &str) -> Vec<(ResourceKind, String, f64, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_monitor_stopped_at_once_still_samples_once() {
+        let (rec, guard) = crate::Recorder::with_options(
+            crate::RecorderOptions::in_memory().capture_code(false).capture_environment(false),
+        )
+        .unwrap();
+        for _ in 0..20 {
+            drop(ResourceMonitor::start(&rec, None, Duration::from_secs(60)));
+        }
+        rec.flush().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.db");
+        rec.persist_to(&path).unwrap();
+        guard.finish().unwrap();
+        let store = runstore_core::Store::open_read_only(&path).unwrap();
+        let cpu = store.stats().unwrap().resource_samples;
+        assert!(cpu >= 20 * 2, "{cpu} samples from 20 monitors");
+    }
 
     #[test]
     fn parses_nvidia_smi_csv() {
