@@ -120,8 +120,9 @@ impl Error {
     }
 
     /// Whether the file failed for a reason that can pass: a lock held too long, a full disk,
-    /// an I/O error, a file that cannot be opened or written just now, memory. Writing the
-    /// same batch again later may succeed.
+    /// an I/O error, a file that cannot be opened just now, memory. Writing the same batch
+    /// again later may succeed. (A read-only file is not transient: retrying would only hold
+    /// the recording up.)
     pub fn is_transient(&self) -> bool {
         use rusqlite::ErrorCode as C;
         matches!(
@@ -134,7 +135,6 @@ impl Error {
                     | C::SystemIoFailure
                     | C::CannotOpen
                     | C::OutOfMemory
-                    | C::ReadOnly
             )
         )
     }
@@ -152,7 +152,13 @@ impl Error {
                     C::ConstraintViolation | C::TypeMismatch | C::TooBig | C::ParameterOutOfRange
                 )
             }
-            Error::Sqlite(rusqlite::Error::ToSqlConversionFailure(_) | rusqlite::Error::InvalidQuery) => true,
+            // A lookup that finds nothing where the event said something would be (an id
+            // already taken under another name, say).
+            Error::Sqlite(
+                rusqlite::Error::ToSqlConversionFailure(_)
+                | rusqlite::Error::InvalidQuery
+                | rusqlite::Error::QueryReturnedNoRows,
+            ) => true,
             _ => false,
         }
     }

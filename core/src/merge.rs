@@ -127,6 +127,15 @@ impl Store {
                 ),
             ));
         }
+        // The source may be a file another process is recording into: read one moment of it.
+        src.in_snapshot(|| self.merge_in_snapshot(src, progress))
+    }
+
+    fn merge_in_snapshot(
+        &mut self,
+        src: &Store,
+        progress: &mut dyn FnMut(MergeProgress),
+    ) -> Result<MergeReport> {
         let s = src.conn();
         let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = MergeReport::default();
@@ -471,15 +480,16 @@ fn merge_registry(s: &Connection, tx: &Transaction<'_>, report: &mut MergeReport
 }
 
 /// Whether the source's copy of a run the destination has is further along: every series
-/// the destination has is in the source with at least as many points, and the source has
-/// more points, a later heartbeat or another status.
+/// the destination has is in the source with at least as many points, every other kind of row
+/// of the run is there at least as often, its heartbeat is no older, a finished run is not
+/// running again in it — and something is new (points, rows, heartbeat, status, results).
 fn further_along(s: &Connection, tx: &Transaction<'_>, run_id: &str) -> Result<bool> {
     const SERIES: &str = "SELECT key, context, label, count FROM metric_series WHERE run_id = ?1";
     let mut source: HashMap<(String, String, String), i64> = HashMap::new();
     for r in rows(s, SERIES, [run_id])? {
         source.insert((text(&r[0]), text(&r[1]), text(&r[2])), count(&r[3]));
     }
-    let (mut src_points, mut dst_points) = (source.values().sum::<i64>(), 0);
+    let (src_points, mut dst_points) = (source.values().sum::<i64>(), 0);
     for r in rows(tx, SERIES, [run_id])? {
         let n = count(&r[3]);
         dst_points += n;
@@ -488,16 +498,32 @@ fn further_along(s: &Connection, tx: &Transaction<'_>, run_id: &str) -> Result<b
             _ => return Ok(false),
         }
     }
-    const RUN: &str = "SELECT coalesce(heartbeat_ms, 0), status FROM runs WHERE id = ?1";
-    let read = |c: &Connection| -> Result<(i64, String)> {
-        Ok(c.prepare_cached(RUN)?.query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
-    };
-    let ((src_beat, src_status), (dst_beat, dst_status)) = (read(s)?, read(tx)?);
-    if src_beat < dst_beat {
+    const RUN: &str = "SELECT
+        (SELECT count(*) FROM params WHERE owner_kind = 'run' AND owner_id = ?1),
+        (SELECT count(*) FROM tags WHERE owner_kind = 'run' AND owner_id = ?1),
+        (SELECT count(*) FROM epochs WHERE run_id = ?1),
+        (SELECT count(*) FROM batches WHERE run_id = ?1),
+        (SELECT count(*) FROM datasets WHERE run_id = ?1),
+        (SELECT count(*) FROM artifacts WHERE run_id = ?1),
+        (SELECT count(*) FROM resource_samples WHERE run_id = ?1),
+        (SELECT count(*) FROM spans WHERE run_id = ?1),
+        (SELECT count(*) FROM code_versions WHERE run_id = ?1) + (SELECT count(*) FROM environments WHERE run_id = ?1),
+        coalesce(heartbeat_ms, 0), status, results_json
+        FROM runs WHERE id = ?1";
+    let (src, dst) = (&rows(s, RUN, [run_id])?[0], &rows(tx, RUN, [run_id])?[0]);
+    let (counts, beat, status, results) = (0..9, 9, 10, 11);
+    if counts.clone().any(|i| count(&src[i]) < count(&dst[i])) || count(&src[beat]) < count(&dst[beat]) {
         return Ok(false);
     }
-    src_points -= dst_points;
-    Ok(src_points > 0 || src_beat > dst_beat || src_status != dst_status)
+    let terminal = |v: &Value| ["completed", "failed", "killed"].contains(&text(v).as_str());
+    if terminal(&dst[status]) && !terminal(&src[status]) {
+        return Ok(false);
+    }
+    Ok(src_points > dst_points
+        || counts.clone().any(|i| count(&src[i]) > count(&dst[i]))
+        || count(&src[beat]) > count(&dst[beat])
+        || src[status] != dst[status]
+        || src[results] != dst[results])
 }
 
 fn count(v: &Value) -> i64 {

@@ -58,7 +58,8 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, options: &OpenOptions, now_ms: i64) -> Result<Store> {
         let mut conn = Connection::open(path.as_ref()).map_err(|e| open_error(path.as_ref(), e))?;
         configure(&conn)?;
-        conn.busy_timeout(options.busy_timeout)?;
+        // SQLite takes whole milliseconds in an int: longer waits are as good as forever.
+        conn.busy_timeout(options.busy_timeout.min(Duration::from_millis(i32::MAX as u64)))?;
         // Foreign files must be refused before anything (even the journal mode) is changed.
         schema::check(&conn).map_err(|e| refine_open_error(path.as_ref(), e))?;
         schema::prepare_new(&conn)?;

@@ -116,7 +116,10 @@ fn start_run(rec: &Recorder, experiment_id: &Id, trial_id: Option<&Id>, name: &s
         status: RunStatus::Running,
         host: crate::capture::hostname(),
         pid: Some(i64::from(std::process::id())),
-        heartbeat_interval_ms: Some(opts.heartbeat_interval.as_millis() as i64),
+        // Readers multiply it (a run is crashed after three intervals): keep that in range.
+        heartbeat_interval_ms: Some(
+            i64::try_from(opts.heartbeat_interval.as_millis()).unwrap_or(i64::MAX).min(1 << 50),
+        ),
         time_ms: now_ms(),
     })));
     let run = Run::new(rec.clone(), id);

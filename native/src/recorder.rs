@@ -83,11 +83,11 @@ fn open_store(options: &RecorderOptions) -> Result<Store> {
     let Some(path) = &options.path else {
         return Ok(Store::open_in_memory(now_ms())?);
     };
-    let deadline = Instant::now() + options.store.busy_timeout;
+    let deadline = Instant::now().checked_add(options.store.busy_timeout);
     let mut pause = Duration::from_millis(2);
     loop {
         match Store::open(path, &options.store, now_ms()) {
-            Err(e) if e.is_busy() && Instant::now() < deadline => {
+            Err(e) if e.is_busy() && deadline.is_none_or(|d| Instant::now() < d) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
             }

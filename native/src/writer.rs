@@ -151,7 +151,13 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
     while let Ok(cmd) = rx.try_recv() {
         w.take(cmd, &mut urgent, &mut stop);
     }
-    w.commit(&rx, &mut stop);
+    // A retried commit leaves what queued meanwhile in the batch: write that too.
+    loop {
+        w.commit(&rx, &mut stop);
+        if w.batch.is_empty() {
+            break;
+        }
+    }
     w.shared.stopped.store(true, Ordering::SeqCst);
 }
 
@@ -197,9 +203,10 @@ impl Writer {
     /// Writes the batch, retrying failures of the file, and answers everyone waiting.
     ///
     /// While a transient failure (disk full, lock held, I/O error) is retried, the channel is
-    /// still read: events queue up behind the batch (up to another `max_batch`, then logging
-    /// waits), and flushes, calls and persists are answered at once with the error instead of
-    /// waiting for the disk to recover.
+    /// still read: events queue up behind the batch, and flushes, calls and persists are
+    /// answered at once with the error instead of waiting for the disk to recover. Once another
+    /// `max_batch` events have queued, the channel is no longer read: logging waits (or drops,
+    /// with `WhenFull::Drop`), and so do requests sent after those events.
     fn commit(&mut self, rx: &Receiver<Command>, stopping: &mut bool) {
         let mut pause = Duration::from_millis(10);
         let mut backlog = Vec::new();
@@ -235,8 +242,9 @@ impl Writer {
                 }
             }
         }
-        let summary = (!self.errors_since_flush.is_empty()).then(|| self.errors_since_flush.join("; "));
-        self.errors_since_flush.clear();
+        // Errors wait for the next flush that is answered, however many commits come first.
+        let summary = (!self.flushes.is_empty() && !self.errors_since_flush.is_empty())
+            .then(|| std::mem::take(&mut self.errors_since_flush).join("; "));
         for reply in self.flushes.drain(..) {
             let _ = reply.send(match &summary {
                 Some(message) => Err(Error::WriteFailed(message.clone())),

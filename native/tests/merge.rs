@@ -192,3 +192,26 @@ fn persisting_again_brings_later_points_and_the_final_status() {
     assert_eq!((report.runs_updated, report.runs_present), (0, 1));
     assert_eq!(newer.run(&id, None).unwrap().metrics[0].count, 250);
 }
+
+#[test]
+fn persisting_again_brings_new_rows_of_a_run_without_new_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("persisted.db");
+    let (rec, guard) = runstore::Recorder::with_options(
+        runstore::RecorderOptions::in_memory().capture_code(false).capture_environment(false),
+    )
+    .unwrap();
+    let run = rec.experiment("sim").unwrap().start_run("r");
+    let id = run.id().to_string();
+    run.series("loss", &runstore::Context::none()).log(0, 1.0);
+    rec.persist_to(&file).unwrap();
+    run.tags(&[("checkpoint", "epoch-1")]);
+    run.param("lr", 0.1);
+    rec.persist_to(&file).unwrap();
+    let store = Store::open_read_only(&file).unwrap();
+    let info = store.run(&id, None).unwrap();
+    assert_eq!(info.tags.get("checkpoint").map(String::as_str), Some("epoch-1"));
+    assert!(info.params.contains_key("lr"));
+    drop((store, run));
+    guard.finish().unwrap();
+}

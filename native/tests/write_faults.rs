@@ -79,7 +79,8 @@ fn extreme_intervals_and_timeouts_neither_panic_nor_lose_points() {
     let opts = options(&db)
         .flush_interval(Duration::MAX)
         .heartbeat_interval(Duration::MAX)
-        .shutdown_timeout(Duration::MAX);
+        .shutdown_timeout(Duration::MAX)
+        .busy_timeout(Duration::MAX);
     let (rec, guard) = Recorder::with_options(opts).unwrap();
     let run = rec.experiment("e").unwrap().start_run("r");
     let loss = run.series("loss", &Context::none());
@@ -149,4 +150,20 @@ fn requests_are_answered_at_once_while_the_file_is_locked_and_nothing_is_lost() 
     guard.finish().unwrap();
     assert_eq!(points(&db, "loss"), 300);
     assert!(Store::open_read_only(&db).unwrap().experiments().unwrap().iter().all(|e| e.name != "other"));
+}
+
+#[test]
+fn a_refusal_reaches_the_next_flush_even_after_timed_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db");
+    let (rec, guard) = Recorder::with_options(options(&db).flush_interval(Duration::from_millis(5))).unwrap();
+    let run = rec.experiment("e").unwrap().start_run("r");
+    run.series("", &Context::none()).log(0, 1.0);
+    // Several timed commits happen before anyone asks.
+    std::thread::sleep(Duration::from_millis(300));
+    let err = rec.flush().unwrap_err().to_string();
+    assert!(err.contains("metric key: empty"), "{err}");
+    assert!(rec.flush().is_ok(), "reported once");
+    run.finish();
+    assert!(guard.finish().is_err());
 }

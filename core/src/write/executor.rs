@@ -221,7 +221,7 @@ pub(crate) fn apply_entity(conn: &Connection, event: &Event) -> Result<Reply> {
                     "UPDATE runs SET status = ?2,
                          started_ms = CASE WHEN ?2 != 'pending' THEN coalesce(started_ms, ?4) ELSE started_ms END,
                          ended_ms = CASE WHEN ?2 IN ('completed', 'failed', 'killed') THEN ?4 ELSE NULL END,
-                         heartbeat_ms = ?4,
+                         heartbeat_ms = max(coalesce(heartbeat_ms, 0), ?4),
                          error = coalesce(?3, error)
                      WHERE id = ?1",
                 )?

@@ -168,3 +168,33 @@ impl BatchWriter {
 fn writes_several_rows(event: &Event) -> bool {
     matches!(event, Event::Params { .. } | Event::Tags { .. } | Event::ModelVersion(_))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Id;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn experiment(id: u128, name: &str) -> Event {
+        Event::Experiment {
+            id: Id::from_parts(1, id),
+            name: name.into(),
+            description: String::new(),
+            time_ms: 1,
+        }
+    }
+
+    #[test]
+    fn an_event_the_file_contradicts_is_refused_alone() {
+        let mut store = Store::open_in_memory(0).unwrap();
+        let mut writer = BatchWriter::new();
+        // The second reuses the first's id under another name: nothing can be answered for it.
+        let events = [experiment(1, "a"), experiment(1, "b"), experiment(2, "c")];
+        let mut outcome = writer.write(&mut store, &events).unwrap();
+        assert_eq!(outcome.refused().len(), 1);
+        assert!(outcome.take(1).is_err());
+        assert_eq!(outcome.take(2).unwrap(), Reply::Id(Id::from_parts(1, 2)));
+        assert_eq!(store.experiments().unwrap().len(), 2);
+    }
+}
