@@ -3,10 +3,13 @@
 //! - Experiments unify by name, trials by (experiment, name), models by name.
 //! - Runs keep their ids. A run the destination already has is not copied again, so merging
 //!   the same file twice adds nothing — unless the source's copy is further along (at least as
-//!   many points in every series the destination has, more points or a later heartbeat or
-//!   another status): then the destination's copy is replaced by it, so persisting a live
-//!   in-memory recorder again brings its later points and final status. An older copy never
-//!   overwrites a newer one.
+//!   many points in every series and rows of every kind as the destination's, a heartbeat no
+//!   older, and something new: points, rows, heartbeat, status or results): then the
+//!   destination's copy is replaced by it, so persisting a live in-memory recorder again
+//!   brings its later points, tags, artifacts and final status. An older copy never overwrites
+//!   a newer one, and a finished run never becomes running again.
+//! - The source is read in one read transaction: a file being recorded into merges as one
+//!   moment of it.
 //! - A malformed source (a reference to a missing experiment, trial or model, a series twice)
 //!   is refused with an error naming what is wrong, and nothing is written.
 //! - Model versions keep their ids; a version whose number is taken in the destination by
