@@ -139,16 +139,17 @@ impl Store {
         Ok(chart)
     }
 
-    /// A chart of resource samples of one kind over time: one line per measurement name.
+    /// A chart of resource samples of one kind over time: one line per measurement name. Each
+    /// run's samples of a measurement are reduced to [`crate::read::RESOURCE_BUDGET`] points
+    /// (bucket extremes kept), so a chart of weeks of 1 Hz samples reads and draws little.
     pub fn resource_chart(&self, kind: ResourceKind, run_id: Option<&str>) -> Result<Chart> {
-        let samples = self.resource_samples(kind, None, run_id)?;
-        if samples.is_empty() {
+        let series = self.resource_series(kind, run_id, crate::read::RESOURCE_BUDGET)?;
+        let Some(t0) = series.iter().filter_map(|s| s.time_ms.first().copied()).min() else {
             return Err(Error::invalid("chart", format!("no {} samples", kind.as_str())));
-        }
-        let t0 = samples.iter().map(|s| s.time_ms).min().unwrap_or(0);
+        };
         let mut lines: Vec<LineSpec> = Vec::new();
         let mut unit = String::new();
-        for s in &samples {
+        for s in &series {
             let label = format!("{} ({})", s.name, s.unit);
             unit = s.unit.clone();
             let line = match lines.iter_mut().find(|l| l.label == label) {
@@ -158,8 +159,14 @@ impl Store {
                     lines.last_mut().expect("pushed")
                 }
             };
-            line.x.push((s.time_ms - t0) as f64 / 1000.0);
-            line.y.push(s.value);
+            line.x.extend(s.time_ms.iter().map(|t| (t - t0) as f64 / 1000.0));
+            line.y.extend(&s.values);
+        }
+        // The runs of one measurement follow each other in time, as their samples did.
+        for line in &mut lines {
+            let mut points: Vec<(f64, f64)> = line.x.iter().copied().zip(line.y.iter().copied()).collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (line.x, line.y) = points.into_iter().unzip();
         }
         Ok(Chart {
             title: format!("{} usage", kind.as_str()),

@@ -458,6 +458,18 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_chart_of_many_samples_draws_within_the_budget_with_their_extremes() {
+        let store = store_with_samples(200_000);
+        let chart = store.resource_chart(ResourceKind::Cpu, None).unwrap();
+        let line = chart.lines.iter().find(|l| l.label.starts_with("system_total")).unwrap();
+        assert!(line.y.len() <= RESOURCE_BUDGET, "{} points drawn", line.y.len());
+        let finite = line.y.iter().copied().filter(|v| !v.is_nan());
+        assert_eq!(finite.clone().fold(f64::INFINITY, f64::min), -1000.0);
+        assert_eq!(finite.fold(f64::NEG_INFINITY, f64::max), 1000.0);
+        assert!(line.x.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
     fn each_run_and_measurement_is_its_own_series() {
         let mut store = store_with_samples(100);
         store
