@@ -70,22 +70,6 @@ fn merging_keeps_identities_unifies_names_and_adds_nothing_twice() {
     );
 }
 
-#[test]
-fn the_cli_merges_with_a_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, all) = (dir.path().join("a.db"), dir.path().join("all.db"));
-    demo(&a);
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).output().unwrap()
-    };
-    let out = run(&["merge", a.to_str().unwrap(), "-o", all.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["runs_added"], 11);
-    let out = run(&["merge", all.to_str().unwrap(), "-o", all.to_str().unwrap()]);
-    assert!(!out.status.success(), "merging a file into itself is refused");
-}
-
 /// Runs SQL on a store file directly, as a damaged or hostile file would be made.
 fn tamper(path: &Path, sql: &str) {
     let conn = rusqlite::Connection::open(path).unwrap();

@@ -212,43 +212,6 @@ fn head_errors_have_no_body_and_request_bodies_are_never_taken_for_requests() {
     assert_eq!(body, b"only GET and HEAD", "one answer, nothing after it");
 }
 
-/// Runs `runstore serve ARGS` until dropped, reading what it prints first.
-struct ServeCommand(std::process::Child);
-
-impl ServeCommand {
-    /// Starts the command and returns it with the lines it printed before "(Ctrl-C to stop)".
-    fn start(dir: &std::path::Path, args: &[&str]) -> (ServeCommand, String) {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_runstore"))
-            .current_dir(dir)
-            .arg("serve")
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        let command = ServeCommand(child);
-        let mut printed = String::new();
-        for line in stdout.lines() {
-            let line = line.unwrap();
-            if line.contains("Ctrl-C") {
-                break;
-            }
-            printed.push_str(&line);
-            printed.push('\n');
-        }
-        (command, printed)
-    }
-}
-
-impl Drop for ServeCommand {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn names_are_percent_encoded_decoded_and_kept_apart() {
     let dir = tempfile::tempdir().unwrap();
@@ -293,17 +256,6 @@ fn names_are_percent_encoded_decoded_and_kept_apart() {
         assert!(status.contains("400"), "{path}: {status}");
         assert_ne!(body, b"no", "{path}");
     }
-
-    // The command says which file each name serves.
-    let (_command, printed) =
-        ServeCommand::start(dir.path(), &["a/runs.db", "b/runs.db", "--port", "0", "--www", "www"]);
-    let line = |name: &str| {
-        let mut lines = printed.lines().filter(|l| !l.contains("http://"));
-        lines.find(|l| l.split_whitespace().any(|w| w == name)).unwrap_or_default().to_string()
-    };
-    assert!(line("/files/runs.db").contains("a/runs.db"), "{printed}");
-    assert!(line("/files/runs-2.db").contains("b/runs.db"), "{printed}");
-    assert!(printed.contains("?db=/files/runs.db&db=/files/runs-2.db"), "{printed}");
 }
 
 /// Connects and sends a request head that never ends, a byte every 50 ms, until the server

@@ -1,5 +1,5 @@
 // The page's CSV export neutralises cells a spreadsheet would run as formulas, with the same
-// rule as the CLI's (native/src/cli/format.rs): a leading ' unless the whole cell is a number.
+// rule as the CLI's (cli/src/commands/format.rs): a leading ' unless the whole cell is a number.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { csv } from "../../www/dom.js";

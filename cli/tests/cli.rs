@@ -429,3 +429,78 @@ fn names_from_the_file_never_reach_the_terminal_raw() {
     assert!(table.contains("\\u{1b}]0;pwned\\u{7}") && table.contains("r\\u{1b}[2J"), "{table}");
     assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07), "{table}");
 }
+
+/// Runs `runstore serve ARGS` until dropped, reading what it prints first.
+struct ServeCommand(std::process::Child);
+
+impl ServeCommand {
+    /// Starts the command and returns it with the lines it printed before "(Ctrl-C to stop)".
+    fn start(dir: &std::path::Path, args: &[&str]) -> (ServeCommand, String) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_runstore"))
+            .current_dir(dir)
+            .arg("serve")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let command = ServeCommand(child);
+        let mut printed = String::new();
+        for line in stdout.lines() {
+            let line = line.unwrap();
+            if line.contains("Ctrl-C") {
+                break;
+            }
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        (command, printed)
+    }
+}
+
+impl Drop for ServeCommand {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_says_which_file_each_name_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("www")).unwrap();
+    std::fs::write(dir.path().join("www/index.html"), "<!doctype html><title>t</title>").unwrap();
+    for path in ["a/runs.db", "b/runs.db"] {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, [0u8; 100]).unwrap();
+    }
+    let (_command, printed) =
+        ServeCommand::start(dir.path(), &["a/runs.db", "b/runs.db", "--port", "0", "--www", "www"]);
+    let line = |name: &str| {
+        let mut lines = printed.lines().filter(|l| !l.contains("http://"));
+        lines.find(|l| l.split_whitespace().any(|w| w == name)).unwrap_or_default().to_string()
+    };
+    assert!(line("/files/runs.db").contains("a/runs.db"), "{printed}");
+    assert!(line("/files/runs-2.db").contains("b/runs.db"), "{printed}");
+    assert!(printed.contains("?db=/files/runs.db&db=/files/runs-2.db"), "{printed}");
+}
+
+#[test]
+fn the_cli_merges_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, all) = (dir.path().join("a.db"), dir.path().join("all.db"));
+    let options = runstore::demo::DemoOptions { epochs: 2, batches: 10, ..Default::default() };
+    runstore::demo::record_demo(&a, &options).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).output().unwrap()
+    };
+    let out = run(&["merge", a.to_str().unwrap(), "-o", all.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["runs_added"], 11);
+    let out = run(&["merge", all.to_str().unwrap(), "-o", all.to_str().unwrap()]);
+    assert!(!out.status.success(), "merging a file into itself is refused");
+}

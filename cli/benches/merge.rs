@@ -1,9 +1,10 @@
 //! P6: `runstore merge` of 100 files of 200,000 points each (20M points).
 //!
-//! `cargo bench -p runstore --bench merge -- [FILES] [POINTS_PER_FILE]` writes the inputs
+//! `cargo bench -p runstore-cli --no-default-features --bench merge -- [FILES] [POINTS_PER_FILE]` writes the inputs
 //! (seeded, distinct runs per file), then times the `runstore merge` command itself (the one
 //! users run, progress bar included) into a new file.
 
+#[path = "../../native/benches/common/mod.rs"]
 mod common;
 
 use std::process::Command;
