@@ -135,15 +135,21 @@ fn dangling_references_in_a_source_are_errors_not_panics() {
     }
 }
 
-#[test]
-fn persisting_again_brings_later_points_and_the_final_status() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("persisted.db");
+/// An in-memory recorder (a simulation persisting now and then) with one started run.
+fn simulation() -> (runstore::Recorder, runstore::RecorderGuard, runstore::Run) {
     let (rec, guard) = runstore::Recorder::with_options(
         runstore::RecorderOptions::in_memory().capture_code(false).capture_environment(false),
     )
     .unwrap();
     let run = rec.experiment("sim").unwrap().start_run("r");
+    (rec, guard, run)
+}
+
+#[test]
+fn persisting_again_brings_later_points_and_the_final_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("persisted.db");
+    let (rec, guard, run) = simulation();
     let id = run.id().to_string();
     let loss = run.series("loss", &runstore::Context::none());
     for step in 0..100 {
@@ -181,11 +187,7 @@ fn persisting_again_brings_later_points_and_the_final_status() {
 fn persisting_again_brings_new_rows_of_a_run_without_new_points() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("persisted.db");
-    let (rec, guard) = runstore::Recorder::with_options(
-        runstore::RecorderOptions::in_memory().capture_code(false).capture_environment(false),
-    )
-    .unwrap();
-    let run = rec.experiment("sim").unwrap().start_run("r");
+    let (rec, guard, run) = simulation();
     let id = run.id().to_string();
     run.series("loss", &runstore::Context::none()).log(0, 1.0);
     rec.persist_to(&file).unwrap();
