@@ -291,12 +291,8 @@ pub(crate) fn expect_id(reply: Reply) -> Result<Id> {
 /// (metric points and resource samples) are ever dropped; structure (runs, series, statuses,
 /// params, ...) always waits for room, so what is kept stays consistent.
 pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, event: Event) {
-    let command = match event {
-        Event::Point { handle, point } => Command::Point(handle, point),
-        other => Command::Event(Box::new(other)),
-    };
-    let droppable = matches!(&command, Command::Point(..))
-        || matches!(&command, Command::Event(e) if matches!(**e, Event::Resource(_)));
+    let droppable = matches!(event, Event::Point { .. } | Event::Resource(_));
+    let command = Command::queued(event);
     let sent = match when_full {
         WhenFull::Drop if droppable => match tx.try_send(command) {
             Ok(()) => true,

@@ -38,6 +38,16 @@ pub(crate) enum Command {
     Shutdown,
 }
 
+impl Command {
+    /// An event to write when convenient: a metric point inline, anything else boxed.
+    pub fn queued(event: Event) -> Command {
+        match event {
+            Event::Point { handle, point } => Command::Point(handle, point),
+            other => Command::Event(Box::new(other)),
+        }
+    }
+}
+
 /// State shared by the handles and the writer thread.
 #[derive(Default)]
 pub(crate) struct Shared {
