@@ -77,13 +77,15 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         eprintln!(
-            "merged {} files into {} in {:.1} s: {} runs added ({} already there), {} points, {} experiments added \
+            "merged {} files into {} in {:.1} s: {} runs added ({} already there, {} replaced by a further-along copy), \
+             {} points, {} experiments added \
              ({} unified by name), {} model versions added ({} renumbered)",
             args.inputs.len(),
             args.out.display(),
             started.elapsed().as_secs_f64(),
             report.runs_added,
             report.runs_present,
+            report.runs_updated,
             count(report.points_added as i64),
             report.experiments_added,
             report.experiments_unified,
