@@ -87,6 +87,7 @@ pub struct DatasetSpec {
     rows: Option<i64>,
     columns: Option<i64>,
     schema: Option<serde_json::Value>,
+    content: Option<(String, Option<i64>)>,
 }
 
 impl DatasetSpec {
@@ -100,6 +101,7 @@ impl DatasetSpec {
             rows: None,
             columns: None,
             schema: None,
+            content: None,
         }
     }
 
@@ -135,12 +137,20 @@ impl DatasetSpec {
         self
     }
 
+    /// The SHA-256 (hex) and size in bytes of its content, for data that is not one file (a
+    /// DataFrame in memory, hashed by the caller). A hashed [`DatasetSpec::file`] wins.
+    pub fn content_hash(mut self, sha256: impl Into<String>, size_bytes: Option<i64>) -> DatasetSpec {
+        self.content = Some((sha256.into(), size_bytes));
+        self
+    }
+
     pub(crate) fn record(self, rec: &Recorder, run_id: &Id) -> Result<Id> {
-        let (size_bytes, sha256) = match (&self.path, self.hash_file) {
-            (Some(path), true) => {
+        let (size_bytes, sha256) = match (&self.path, self.hash_file, self.content) {
+            (Some(path), true, _) => {
                 let (size, sha) = file_sha256(path)?;
                 (Some(size as i64), Some(sha))
             }
+            (_, _, Some((sha, size))) => (size, Some(sha)),
             _ => (None, None),
         };
         let id = new_id();

@@ -39,6 +39,7 @@ pub mod dataframe;
 pub mod demo;
 mod error;
 mod experiment;
+mod fork_gate;
 pub mod hash;
 mod monitor;
 mod options;

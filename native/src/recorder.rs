@@ -12,6 +12,7 @@ use runstore_core::{Event, Id, Reply, Store};
 use crate::clock::{new_id, now_ms};
 use crate::experiment::Experiment;
 use crate::options::{RecorderOptions, WhenFull};
+use crate::run::Run;
 use crate::writer::{self, Command, Settings, Shared};
 use crate::{Error, Result};
 
@@ -161,6 +162,14 @@ impl Recorder {
         &self.inner.options
     }
 
+    /// A handle on a run another process created and owns (`runstore record` names it in
+    /// `RUNSTORE_RUN_ID`): it logs into the run but leaves its status to its owner, so
+    /// [`Run::finish`], [`Run::fail`], [`Run::kill`] and dropping it do not end the run.
+    /// Whether the run exists is checked when the first event about it is written.
+    pub fn attach_run(&self, id: Id) -> Run {
+        Run::attached(self.clone(), id)
+    }
+
     /// Gets or creates the experiment `name` (waits for the writer).
     pub fn experiment(&self, name: &str) -> Result<Experiment> {
         self.experiment_with_description(name, "")
@@ -215,6 +224,19 @@ impl Recorder {
     pub fn persist_to(&self, path: impl Into<std::path::PathBuf>) -> Result<()> {
         let path = path.into();
         self.request(|reply| Command::Persist(path, reply))
+    }
+
+    /// Waits until the writer thread is between two writes and keeps it there until
+    /// [`Recorder::resume_writer`]: call it just before `fork()` (Python's
+    /// `os.register_at_fork(before=...)`), so that the child does not inherit SQLite's locks
+    /// held mid-write. Logging goes on meanwhile (into the channel).
+    pub fn pause_writer(&self) {
+        self.inner.shared.fork_gate.pause();
+    }
+
+    /// Ends a [`Recorder::pause_writer`] (in the parent, just after `fork()`).
+    pub fn resume_writer(&self) {
+        self.inner.shared.fork_gate.resume();
     }
 
     /// Records a system resource sample not tied to a run.
@@ -302,6 +324,42 @@ pub(crate) fn send(tx: &Sender<Command>, shared: &Shared, when_full: WhenFull, e
     };
     if !sent {
         shared.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Puts `command` (metric points) on the channel unless it is full, in which case it is
+/// handed back so the caller can release a lock it holds (Python's GIL) before waiting with
+/// [`send_command`]. In [`WhenFull::Drop`] mode a full channel drops and counts instead.
+pub(crate) fn try_send_command(
+    tx: &Sender<Command>,
+    shared: &Shared,
+    when_full: WhenFull,
+    command: Command,
+    points: u64,
+) -> std::result::Result<(), Command> {
+    match tx.try_send(command) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(command)) if when_full == WhenFull::Wait => Err(command),
+        Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            shared.dropped.fetch_add(points, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+}
+
+/// Puts `command` (metric points) on the channel, waiting for room unless
+/// [`WhenFull::Drop`] was chosen.
+pub(crate) fn send_command(
+    tx: &Sender<Command>,
+    shared: &Shared,
+    when_full: WhenFull,
+    command: Command,
+    points: u64,
+) {
+    if let Err(command) = try_send_command(tx, shared, when_full, command, points)
+        && tx.send(command).is_err()
+    {
+        shared.dropped.fetch_add(points, Ordering::Relaxed);
     }
 }
 

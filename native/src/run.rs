@@ -16,7 +16,7 @@ use crate::artifact::{ArtifactSpec, DatasetSpec};
 use crate::clock::now_ms;
 use crate::experiment::{set_params, set_tags};
 use crate::options::WhenFull;
-use crate::recorder::{Recorder, send};
+use crate::recorder::{Recorder, send, send_command, try_send_command};
 use crate::writer::{Command, Shared};
 
 const NONE: u64 = u64::MAX;
@@ -40,12 +40,15 @@ fn load(a: &AtomicU64) -> Option<u32> {
 ///
 /// Finish it with [`Run::finish`], [`Run::fail`] or [`Run::kill`]. Dropped unfinished, it is
 /// marked completed, or failed when the thread is panicking (a panic in training code still
-/// leaves the run marked failed).
+/// leaves the run marked failed). A run from [`Recorder::attach_run`] is ended by its owner,
+/// never by this handle.
 pub struct Run {
     rec: Recorder,
     id: Id,
     position: Arc<Position>,
     series: Mutex<HashMap<SeriesKey, u64>>,
+    /// Set once the run's status was written, and from the start for an attached run (whose
+    /// status its owner writes).
     finished: AtomicBool,
 }
 
@@ -79,6 +82,46 @@ impl Series {
     pub fn log_point(&self, point: Point) {
         send(&self.tx, &self.shared, self.when_full, Event::Point { handle: self.handle, point });
     }
+
+    /// A point at `step` stamped `time_ms`, in the run's current epoch and batch: what
+    /// [`Series::log`] queues.
+    #[inline]
+    pub fn point(&self, step: i64, value: f64, time_ms: i64) -> Point {
+        Point { step, time_ms, value, epoch: load(&self.position.epoch), batch: load(&self.position.batch) }
+    }
+
+    /// Queues `point` unless the channel is full; then hands it back, so that a caller holding
+    /// a lock (Python's GIL) can release it before waiting with [`Series::log_point`].
+    #[inline]
+    pub fn try_log_point(&self, point: Point) -> std::result::Result<(), Point> {
+        try_send_command(&self.tx, &self.shared, self.when_full, Command::Point(self.handle, point), 1)
+            .map_err(|command| match command {
+                Command::Point(_, point) => point,
+                _ => unreachable!("the command handed back is the one sent"),
+            })
+    }
+
+    /// Queues many points as one channel message (arrays logged at once): the writer takes
+    /// them as if logged one by one, in order.
+    pub fn log_points(&self, points: Vec<Point>) {
+        let count = points.len() as u64;
+        if count > 0 {
+            send_command(&self.tx, &self.shared, self.when_full, Command::Points(self.handle, points), count);
+        }
+    }
+
+    /// Like [`Series::log_points`], but hands the points back when the channel is full.
+    pub fn try_log_points(&self, points: Vec<Point>) -> std::result::Result<(), Vec<Point>> {
+        let count = points.len() as u64;
+        if count == 0 {
+            return Ok(());
+        }
+        try_send_command(&self.tx, &self.shared, self.when_full, Command::Points(self.handle, points), count)
+            .map_err(|command| match command {
+                Command::Points(_, points) => points,
+                _ => unreachable!("the command handed back is the one sent"),
+            })
+    }
 }
 
 impl Run {
@@ -90,6 +133,12 @@ impl Run {
             series: Mutex::new(HashMap::new()),
             finished: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn attached(rec: Recorder, id: Id) -> Run {
+        let run = Run::new(rec, id);
+        run.finished.store(true, Ordering::SeqCst);
+        run
     }
 
     /// The run's id.

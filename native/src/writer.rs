@@ -19,6 +19,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use runstore_core::{BatchOutcome, BatchWriter, Event, Id, Point, Reply, RunStatus, Store};
 
 use crate::clock::now_ms;
+use crate::fork_gate::ForkGate;
 use crate::{Error, Result};
 
 /// A request to the writer thread.
@@ -26,6 +27,9 @@ pub(crate) enum Command {
     /// A metric point, written when convenient. The hot path: kept inline and small, so a
     /// channel slot is 56 bytes rather than the 136 an inline `Event` (112 bytes) needs.
     Point(u64, Point),
+    /// Many points of one series in one message (arrays logged at once), written when
+    /// convenient.
+    Points(u64, Vec<Point>),
     /// Write this when convenient.
     Event(Box<Event>),
     /// Write this now and answer.
@@ -63,6 +67,8 @@ pub(crate) struct Shared {
     pub stopped: AtomicBool,
     /// Set by the guard: give up retrying transient errors at this point.
     pub give_up_at: Mutex<Option<Instant>>,
+    /// Keeps the writer out of SQLite while the host forks.
+    pub fork_gate: ForkGate,
 }
 
 const MAX_ERRORS: usize = 100;
@@ -168,13 +174,21 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
             break;
         }
     }
-    w.shared.stopped.store(true, Ordering::SeqCst);
+    // Closing the file is SQLite work too: not while the host forks.
+    let shared = w.shared.clone();
+    let writing = shared.fork_gate.enter();
+    drop(w);
+    drop(writing);
+    shared.stopped.store(true, Ordering::SeqCst);
 }
 
 impl Writer {
     fn take(&mut self, cmd: Command, urgent: &mut bool, stopping: &mut bool) {
         match cmd {
             Command::Point(handle, point) => self.batch.push(Event::Point { handle, point }),
+            Command::Points(handle, points) => {
+                self.batch.extend(points.into_iter().map(|point| Event::Point { handle, point }));
+            }
             Command::Event(event) => self.push(*event),
             Command::Call(event, reply) => {
                 self.calls.push((self.batch.len(), reply));
@@ -222,7 +236,11 @@ impl Writer {
         let mut backlog = Vec::new();
         let mut failing: Option<String> = None;
         while !self.batch.is_empty() {
-            match self.batch_writer.write(&mut self.store, &self.batch) {
+            let written = {
+                let _writing = self.shared.fork_gate.enter();
+                self.batch_writer.write(&mut self.store, &self.batch)
+            };
+            match written {
                 Ok(outcome) => {
                     self.answer(outcome);
                     break;
@@ -262,7 +280,12 @@ impl Writer {
             });
         }
         for (path, reply) in std::mem::take(&mut self.persists) {
-            let _ = reply.send(self.persist(&path));
+            let shared = self.shared.clone();
+            let persisted = {
+                let _writing = shared.fork_gate.enter();
+                self.persist(&path)
+            };
+            let _ = reply.send(persisted);
         }
         self.batch.clear();
         for event in backlog {
@@ -324,6 +347,9 @@ impl Writer {
             }
             match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(Command::Point(handle, point)) => backlog.push(Event::Point { handle, point }),
+                Ok(Command::Points(handle, points)) => {
+                    backlog.extend(points.into_iter().map(|point| Event::Point { handle, point }));
+                }
                 Ok(Command::Event(event)) => backlog.push(*event),
                 Ok(Command::Call(_, reply)) => {
                     let _ = reply.send(Err(Error::Unavailable(e.clone())));
