@@ -1,20 +1,7 @@
-//! The `runstore` command-line tool: record the demo; inspect, filter, compare, chart, merge,
-//! export, snapshot, report and serve runstore files. Its own crate, so that the `runstore`
-//! library Rust and Python users link carries no CLI parser, progress bars or `anyhow`.
-
-mod commands;
+//! The `runstore` command-line tool (see the `runstore_cli` library, which does the work).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args = commands::Cli::parse();
-    match commands::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    runstore_cli::main_with_args(std::env::args_os())
 }

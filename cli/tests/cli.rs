@@ -300,6 +300,18 @@ fn export_writes_csv_json_and_parquet_tables() {
 
     let pq = dir.path().join("pq");
     let out = runstore(&["export", &db, "--format", "parquet", "-o", pq.to_str().unwrap()]);
+    #[cfg(not(feature = "dataframe"))]
+    {
+        assert!(!out.status.success() && !pq.exists());
+        let err = text(&out.stderr);
+        assert!(err.contains("without Parquet export") && err.contains("--format csv"), "{err}");
+    }
+    #[cfg(feature = "dataframe")]
+    parquet_tables_hold_every_point(out, &pq, &stats);
+}
+
+#[cfg(feature = "dataframe")]
+fn parquet_tables_hold_every_point(out: Output, pq: &Path, stats: &runstore_core::read::StoreStats) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let bytes = std::fs::read(pq.join("points.parquet")).unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
@@ -503,4 +515,79 @@ fn the_cli_merges_with_a_report() {
     assert_eq!(report["runs_added"], 11);
     let out = run(&["merge", all.to_str().unwrap(), "-o", all.to_str().unwrap()]);
     assert!(!out.status.success(), "merging a file into itself is refused");
+}
+
+/// One HTTP/1.0 GET of `path` from `address`: the status line, the headers (lowercase) and
+/// the body.
+fn http_get(address: &str, path: &str) -> (String, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+    (status.to_string(), headers.to_lowercase(), raw[split + 4..].to_vec())
+}
+
+#[test]
+fn report_and_serve_carry_their_page_and_work_from_any_directory() {
+    // A directory with no www/ in sight: the page comes from the binary.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/basic.db");
+    let done = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .current_dir(dir.path())
+        .args(["report", fixture, "-o", "report.html"])
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("function drawChart") && html.contains("data-name=\"basic.db\""));
+    let marker = "id=\"runstore-wasm\">";
+    let wasm = &html[html.find(marker).unwrap() + marker.len()..];
+    let wasm = &wasm[..wasm.find("</script>").unwrap()];
+    // base64 of "\0asm", and the real module, not a stand-in (it holds SQLite: over 500 KB).
+    assert!(wasm.starts_with("AGFzbQ") && wasm.len() > 700_000, "{} bytes of base64", wasm.len());
+
+    let (_command, printed) = ServeCommand::start(dir.path(), &[fixture, "--port", "0"]);
+    let url =
+        printed.lines().find_map(|l| l.strip_prefix("open http://")).unwrap_or_else(|| panic!("{printed}"));
+    let address = url.split('/').next().unwrap();
+    let (status, headers, body) = http_get(address, "/");
+    assert!(status.contains(" 200 ") && headers.contains("content-type: text/html"), "{status} {headers}");
+    assert!(String::from_utf8_lossy(&body).contains("app.js"));
+    let (status, headers, body) = http_get(address, "/pkg/runstore_web_bg.wasm");
+    assert!(
+        status.contains(" 200 ") && headers.contains("content-type: application/wasm"),
+        "{status} {headers}"
+    );
+    assert!(body.starts_with(b"\0asm") && body.len() > 500_000, "{} bytes", body.len());
+    for path in ["/pkg/runstore_web.js", "/worker.js", "/style.css", "/runstore-chart.js", "/embed.html"] {
+        assert!(http_get(address, path).0.contains(" 200 "), "{path}");
+    }
+    assert!(http_get(address, "/pkg/missing.js").0.contains(" 404 "));
+    assert!(http_get(address, "/files/basic.db").0.contains(" 200 "));
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    for args in [
+        &["compare", &db, "lr=0.1 seed=0", "lr=0.01 seed=0"][..],
+        &["runs", &db, "--format", "csv"],
+        &["info", &db, "--format", "json"],
+        &["summary", &db],
+        &["--help"],
+    ] {
+        // Nobody reads this pipe: the first write fails (EPIPE), as under `| head -1` once
+        // head has its line.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).stdout(writer).output().unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success() && err.is_empty(), "{args:?}: {:?} {err}", out.status);
+    }
 }

@@ -43,6 +43,7 @@ mod fork_gate;
 pub mod hash;
 mod monitor;
 mod options;
+pub mod page;
 pub mod png;
 mod recorder;
 pub mod report;

@@ -7,12 +7,13 @@
 //! each `.db` travel as base64 text that the page decodes into bytes and `File`s.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use runstore_core::Store;
 
+use crate::page::{GLUE, Page, WASM};
 use crate::{Error, Result};
 
 /// The page's modules, dependencies before the modules that import them.
@@ -38,22 +39,17 @@ pub struct ReportSummary {
     pub wasm_bytes: usize,
 }
 
-fn read(www: &Path, rel: &str) -> Result<String> {
-    let path = www.join(rel);
-    std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
-}
-
 /// Text safe inside a `<script>` element: no `</script` can end it early.
 fn script_safe(text: &str) -> String {
     text.replace("</", "<\\/")
 }
 
 /// Joins the page's modules into one module body.
-fn bundle(www: &Path) -> Result<String> {
+fn bundle(page: &Page) -> Result<String> {
     let mut out = String::new();
     let mut names = BTreeSet::new();
     for module in MODULES {
-        let source = read(www, module)?;
+        let source = page.read_to_string(module)?;
         out.push_str(&format!("// ---- {module}\n"));
         for line in source.lines() {
             if line.starts_with("import ") {
@@ -83,16 +79,15 @@ fn top_level_name(line: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
-/// Builds the report for `dbs` from the page in `www` (which must hold `pkg/`, built by
-/// `scripts/build-web`). Each database is copied consistently, even while it is being
-/// recorded into.
-pub fn build_report(www: &Path, dbs: &[PathBuf]) -> Result<(String, ReportSummary)> {
-    let index = read(www, "index.html")?;
-    let css = read(www, "style.css")?;
-    let glue = read(www, "pkg/runstore_web.js")?;
-    let worker = read(www, "worker.js")?;
-    let wasm_path = www.join("pkg/runstore_web_bg.wasm");
-    let wasm = std::fs::read(&wasm_path).map_err(|e| Error::io(&wasm_path, e))?;
+/// Builds the report for `dbs` from `page` (whose `pkg/` holds the wasm: built into the
+/// `runstore` binary, or by `scripts/build-web` into `www/pkg`). Each database is copied
+/// consistently, even while it is being recorded into.
+pub fn build_report(page: &Page, dbs: &[PathBuf]) -> Result<(String, ReportSummary)> {
+    let index = page.read_to_string("index.html")?;
+    let css = page.read_to_string("style.css")?;
+    let glue = page.read_to_string(GLUE)?;
+    let worker = page.read_to_string("worker.js")?;
+    let wasm = page.read(WASM)?;
     let mut data = String::new();
     let mut data_bytes = 0;
     for db in dbs {
@@ -121,11 +116,13 @@ pub fn build_report(www: &Path, dbs: &[PathBuf]) -> Result<(String, ReportSummar
         )),
         STANDARD.encode(&wasm)
     );
-    let module = format!("<script type=\"module\">\n{}</script>", script_safe(&bundle(www)?));
+    let module = format!("<script type=\"module\">\n{}</script>", script_safe(&bundle(page)?));
     let stylesheet = "<link rel=\"stylesheet\" href=\"style.css\">";
     let entry = "<script type=\"module\" src=\"app.js\"></script>";
     if !index.contains(stylesheet) || !index.contains(entry) {
-        return Err(Error::Report("www/index.html no longer links style.css and app.js as expected".into()));
+        return Err(Error::Report(format!(
+            "{page}: index.html no longer links style.css and app.js as expected"
+        )));
     }
     let html = index
         .replace(stylesheet, &format!("<style>\n{css}</style>"))
@@ -154,8 +151,8 @@ mod tests {
 
     #[test]
     fn the_page_modules_bundle_without_clashes() {
-        let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
-        let bundled = bundle(&www).unwrap();
+        let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+        let bundled = bundle(&Page::Dir(www)).unwrap();
         assert!(!bundled.lines().any(|l| l.starts_with("import ")));
         assert!(bundled.contains("function drawChart"));
     }

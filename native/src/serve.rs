@@ -27,10 +27,11 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::page::{Contents, Page};
 use crate::{Error, Result};
 
 /// How long a connection may wait silent for its next request: the default of
@@ -61,8 +62,8 @@ const LINGER: Duration = Duration::from_secs(1);
 /// What to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Folder of the static page (`www/`).
-    pub www: PathBuf,
+    /// The web page: a folder on disk (`www/`) or files compiled into the program.
+    pub page: Page,
     /// `.db` files, served under `/files/NAME`. NAME is the file name, or `STEM-2.EXT`,
     /// `STEM-3.EXT`, ... for a file whose name an earlier file has.
     pub files: Vec<PathBuf>,
@@ -81,10 +82,11 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// Serves the page in `www` and `files`, with the defaults for everything else.
-    pub fn new(www: impl Into<PathBuf>, files: Vec<PathBuf>) -> ServeOptions {
+    /// Serves `page` (a [`Page`], or the path of a folder holding one) and `files`, with the
+    /// defaults for everything else.
+    pub fn new(page: impl Into<Page>, files: Vec<PathBuf>) -> ServeOptions {
         ServeOptions {
-            www: www.into(),
+            page: page.into(),
             files,
             hosts: Vec::new(),
             idle: IDLE,
@@ -485,8 +487,8 @@ fn read_request(reader: &mut impl BufRead) -> std::result::Result<Request, Unrea
     Err(Unreadable::Malformed)
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
+fn content_type(name: &str) -> &'static str {
+    match Path::new(name).extension().and_then(|e| e.to_str()) {
         Some("html") => "text/html; charset=utf-8",
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
@@ -499,19 +501,15 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Maps a decoded URL path to a file: `/files/NAME` to a served `.db`, anything else inside
-/// `www`.
-fn resolve(path: &str, served: &Served) -> Option<PathBuf> {
+/// Opens what a decoded URL path names: `/files/NAME` a served `.db`, anything else a file
+/// of the page (`/` its `index.html`). Gives the name its content type is judged by.
+fn resolve<'a>(path: &'a str, served: &Served) -> Option<(&'a str, Contents)> {
     if let Some(name) = path.strip_prefix("/files/") {
-        return served.names.iter().find(|(served_name, _)| served_name == name).map(|(_, f)| f.clone());
+        let (_, file) = served.names.iter().find(|(served_name, _)| served_name == name)?;
+        return Some((name, Contents::File(File::open(file).ok()?)));
     }
-    let rel = Path::new(path.trim_start_matches('/'));
-    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return None;
-    }
-    let www = &served.options.www;
-    let file = if path == "/" { www.join("index.html") } else { www.join(rel) };
-    file.is_file().then_some(file)
+    let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+    Some((rel, served.options.page.open(rel)?))
 }
 
 /// Parses `bytes=A-B`, `bytes=A-` or `bytes=-N` against a length.
@@ -549,13 +547,10 @@ fn answer(request: &Request, served: &Served, out: &mut impl Write) -> std::io::
         let text = "bad request: the path is not percent-encoded UTF-8, or has a .. segment";
         return respond_text(out, 400, text, framing);
     };
-    let Some(path) = resolve(&path, served) else {
+    let Some((name, mut file)) = resolve(&path, served) else {
         return respond_text(out, 404, "not found", framing);
     };
-    let Ok(mut file) = File::open(&path) else {
-        return respond_text(out, 404, "not found", framing);
-    };
-    let len = file.metadata()?.len();
+    let len = file.len()?;
     let (status, start, body_len) = match &request.range {
         None => (200, 0, len),
         Some(spec) => match range(spec, len) {
@@ -577,7 +572,7 @@ fn answer(request: &Request, served: &Served, out: &mut impl Write) -> std::io::
     if status == 206 {
         extra.push_str(&format!("Content-Range: bytes {start}-{}/{len}\r\n", start + body_len - 1));
     }
-    write_head(out, status, content_type(&path), &extra, body_len, keep)?;
+    write_head(out, status, content_type(name), &extra, body_len, keep)?;
     if request.method == "GET" {
         file.seek(SeekFrom::Start(start))?;
         let copied = std::io::copy(&mut file.take(body_len), out)?;

@@ -34,7 +34,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let names: Vec<&str> = args.runs.iter().map(String::as_str).collect();
     let cmp = store.compare(&names, Some(now_ms()))?;
     if args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&cmp)?);
+        outln!("{}", serde_json::to_string_pretty(&cmp)?);
         return Ok(());
     }
     let mut header = vec!["".to_string()];
@@ -84,12 +84,14 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         rows.push(row);
     }
     if args.format == Format::Csv {
-        print!("{}", csv_record(&header));
-        rows.iter().for_each(|r| print!("{}", csv_record(r)));
+        out!("{}", csv_record(&header));
+        for row in &rows {
+            out!("{}", csv_record(row));
+        }
         return Ok(());
     }
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    print!("{}", fit_table(&header, &rows, terminal_width()));
-    println!("  * best run for the metric (lowest for losses and errors, highest for accuracies and scores)");
+    out!("{}", fit_table(&header, &rows, terminal_width()));
+    outln!("  * best run for the metric (lowest for losses and errors, highest for accuracies and scores)");
     Ok(())
 }

@@ -18,7 +18,7 @@ pub enum ExportFormat {
     Csv,
     /// JSON arrays (NaN and infinities as strings, see docs/json.md).
     Json,
-    /// Apache Parquet, through polars.
+    /// Apache Parquet, through polars (in builds with the `dataframe` feature, the default).
     Parquet,
 }
 
@@ -56,6 +56,12 @@ pub struct ExportArgs {
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     existing_file(&args.db)?;
+    anyhow::ensure!(
+        args.format != ExportFormat::Parquet || cfg!(feature = "dataframe"),
+        "this runstore was built without Parquet export (the `dataframe` feature, which needs polars): \
+         use --format csv or --format json, or a runstore built with default features \
+         (`cargo install --path cli`)"
+    );
     let store = Store::open_read_only(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let query = RunQuery { filter: args.filter.clone(), with_metrics: true, ..Default::default() };
     let runs = store.runs(&query)?;

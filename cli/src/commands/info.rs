@@ -50,7 +50,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             "resources": resources,
             "spans": spans,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
 
@@ -173,6 +173,6 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         out.push_str("\nSpans\n");
         out.push_str(&super::summary::span_table(&spans, super::format::terminal_width()));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }

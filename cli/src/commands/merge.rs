@@ -74,7 +74,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         eprintln!(
             "merged {} files into {} in {:.1} s: {} runs added ({} already there, {} replaced by a further-along copy), \

@@ -54,7 +54,7 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
         ..Default::default()
     })?;
     if args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        outln!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(());
     }
     let mut params: Vec<String> =
@@ -78,7 +78,7 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
         .extend(metrics.iter().map(|(k, agg)| if agg == "last" { k.clone() } else { format!("{k}.{agg}") }));
     let rows: Vec<Vec<String>> = runs.iter().map(|r| row(r, &params, &metrics, csv)).collect();
     if csv {
-        print!("{}", self::csv(&runs, &params, &metrics));
+        out!("{}", self::csv(&runs, &params, &metrics));
         return Ok(());
     }
     if runs.is_empty() {
@@ -86,7 +86,7 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    print!("{}", fit_table(&header, &rows, terminal_width()));
+    out!("{}", fit_table(&header, &rows, terminal_width()));
     Ok(())
 }
 

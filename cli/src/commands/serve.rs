@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use runstore::page::{GLUE, Page, WASM};
 use runstore::serve::{ServeOptions, bind};
 
 use super::existing_file;
@@ -21,35 +22,39 @@ pub struct ServeArgs {
     /// page can read the files through DNS rebinding.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Folder of the web page (built by scripts/build-web).
-    #[arg(long, default_value = "www")]
-    www: PathBuf,
+    /// Serve the web page from this folder (e.g. `www`, with pkg/ built by scripts/build-web)
+    /// instead of the page built into runstore: for working on the page.
+    #[arg(long, value_name = "DIR")]
+    www: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     for db in &args.dbs {
         existing_file(db)?;
     }
-    anyhow::ensure!(
-        args.www.join("index.html").is_file(),
-        "{}: no web page there; run from the repository root or pass --www DIR",
-        args.www.display()
-    );
-    if !args.www.join("pkg").is_dir() {
-        eprintln!("warning: {}/pkg is missing: build it with scripts/build-web", args.www.display());
-    }
+    let page = match &args.www {
+        Some(dir) => {
+            let page = Page::Dir(dir.clone());
+            anyhow::ensure!(page.has("index.html"), "{}: no web page there (no index.html)", dir.display());
+            if !page.has(WASM) || !page.has(GLUE) {
+                eprintln!("warning: {}/pkg is missing: build it with scripts/build-web", dir.display());
+            }
+            page
+        }
+        None => crate::page(),
+    };
     let served = bind(
         &format!("{}:{}", args.host, args.port),
-        ServeOptions { hosts: vec![args.host.clone()], ..ServeOptions::new(&args.www, args.dbs.clone()) },
+        ServeOptions { hosts: vec![args.host.clone()], ..ServeOptions::new(page, args.dbs.clone()) },
     )
     .with_context(|| format!("listening on {}:{}", args.host, args.port))?;
-    println!("serving {} file(s):", args.dbs.len());
+    outln!("serving {} file(s):", args.dbs.len());
     let width = served.files().map(|(path, _)| path.len()).max().unwrap_or(0);
     for (path, file) in served.files() {
-        println!("  {path:<width$}  {}", file.display());
+        outln!("  {path:<width$}  {}", file.display());
     }
-    println!("open {}", served.url());
-    println!("(Ctrl-C to stop)");
+    outln!("open {}", served.url());
+    outln!("(Ctrl-C to stop)");
     served.run();
     Ok(())
 }

@@ -29,12 +29,12 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
     let metrics = store.metrics_overview()?;
     if args.format == Format::Json {
         let doc = serde_json::json!({"stats": stats, "resources": resources, "spans": spans, "span_rounds": rounds, "metrics": metrics});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     let width = terminal_width();
-    println!("{} ({})", args.db.display(), bytes(stats.size_bytes));
-    println!(
+    outln!("{} ({})", args.db.display(), bytes(stats.size_bytes));
+    outln!(
         "  {} runs · {} metric series · {} points ({} NaN) · {} resource samples · {} spans",
         stats.runs,
         count(stats.series),
@@ -44,10 +44,10 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
         count(stats.spans)
     );
     if let (Some(a), Some(b), Some(d)) = (stats.first_ms, stats.last_ms, stats.duration_ms) {
-        println!("  {} → {} UTC ({})", time_ms(a), time_ms(b), duration_ms(d));
+        outln!("  {} → {} UTC ({})", time_ms(a), time_ms(b), duration_ms(d));
     }
     if !metrics.is_empty() {
-        println!("\nMetrics (last value over runs)");
+        outln!("\nMetrics (last value over runs)");
         let rows: Vec<Vec<String>> = metrics
             .iter()
             .map(|m| {
@@ -62,10 +62,10 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        print!("{}", fit_table(&["KEY", "RUNS", "POINTS", "ENDED NAN", "BEST", "WORST"], &rows, width));
+        out!("{}", fit_table(&["KEY", "RUNS", "POINTS", "ENDED NAN", "BEST", "WORST"], &rows, width));
     }
     if !resources.is_empty() {
-        println!("\nResource usage");
+        outln!("\nResource usage");
         let rows: Vec<Vec<String>> = resources
             .iter()
             .map(|r| {
@@ -81,15 +81,15 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        print!("{}", fit_table(&["KIND", "NAME", "MEAN", "MIN", "MAX", "UNIT", "SAMPLES"], &rows, width));
+        out!("{}", fit_table(&["KIND", "NAME", "MEAN", "MIN", "MAX", "UNIT", "SAMPLES"], &rows, width));
     }
     if !spans.is_empty() {
-        println!("\nTimed operations");
-        print!("{}", span_table(&spans, width));
+        outln!("\nTimed operations");
+        out!("{}", span_table(&spans, width));
     }
     let by_round: Vec<_> = rounds.iter().filter(|r| r.round.is_some()).collect();
     if !by_round.is_empty() {
-        println!("\nPerformance by round");
+        outln!("\nPerformance by round");
         let rows: Vec<Vec<String>> = by_round
             .iter()
             .map(|r| {
@@ -103,10 +103,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        print!(
-            "{}",
-            fit_table(&["OPERATION", "ROUND", "COUNT", "MEAN", "SAMPLES", "MEMORY MB"], &rows, width)
-        );
+        out!("{}", fit_table(&["OPERATION", "ROUND", "COUNT", "MEAN", "SAMPLES", "MEMORY MB"], &rows, width));
     }
     Ok(())
 }
