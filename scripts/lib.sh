@@ -5,6 +5,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/runstore/target}
 # wasm-bindgen-test runs the wasm32 tests in Debian's headless Chromium through chromedriver.
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-180}
+# The virtualenv the Python package is built and tested in (scripts/setup makes it).
+export RUNSTORE_PYTHON_VENV=${RUNSTORE_PYTHON_VENV:-$HOME/.cache/runstore/python-venv}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-auto}
 
 step() {
