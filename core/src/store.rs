@@ -186,6 +186,16 @@ impl Store {
         self.compat
     }
 
+    /// Moves everything in the write-ahead log into the database file and empties the log, so
+    /// that the `.db` file alone holds every committed write: a file copied, or dropped into
+    /// the page, without its `-wal`. (SQLite does this when the last connection closes, but not
+    /// when a read-only connection is the last.) `Ok(false)` when a reader in the middle of a
+    /// read kept it from finishing: the log then still holds the rest, nothing is lost.
+    pub fn checkpoint(&self) -> Result<bool> {
+        let busy: i64 = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
     /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<()> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;

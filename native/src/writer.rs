@@ -174,9 +174,14 @@ pub(crate) fn run(store: Store, rx: Receiver<Command>, settings: Settings, share
             break;
         }
     }
-    // Closing the file is SQLite work too: not while the host forks.
+    // Closing the file is SQLite work too: not while the host forks. The log is moved into
+    // the file first, so that the `.db` alone is complete even when a reader (this process's
+    // or another's) still has the file open and SQLite leaves the `-wal` behind.
     let shared = w.shared.clone();
     let writing = shared.fork_gate.enter();
+    if let Err(e) = w.store.checkpoint() {
+        w.shared.record_error(format!("moving the write-ahead log into the file at the end: {e}"));
+    }
     drop(w);
     drop(writing);
     shared.stopped.store(true, Ordering::SeqCst);

@@ -107,3 +107,28 @@ fn a_paused_writer_writes_nothing_until_resumed() {
     run.finish();
     guard.finish().unwrap();
 }
+
+#[test]
+fn the_db_file_alone_is_complete_after_the_guard_even_with_a_reader_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let (rec, guard) = Recorder::with_options(quiet(&path)).unwrap();
+    let run = rec.experiment("e").unwrap().start_run("r");
+    let series = run.series("x", &Context::none());
+    for step in 0..10_000 {
+        series.log(step, step as f64);
+    }
+    run.finish();
+    rec.flush().unwrap();
+    // A reader of this process still has the file open when the writer closes (Python's
+    // runstore.open in the same script): SQLite then leaves the log in place.
+    let reader = Store::open_read_only(&path).unwrap();
+    assert_eq!(reader.stats().unwrap().points, 10_000);
+    guard.finish().unwrap();
+    // The page gets the .db file alone, without its -wal.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let alone = Store::from_bytes(&std::fs::read(&copy).unwrap()).unwrap();
+    assert_eq!(alone.stats().unwrap().points, 10_000);
+    drop(reader);
+}

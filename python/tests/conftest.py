@@ -16,7 +16,7 @@ def db(tmp_path):
     return str(tmp_path / "runs.db")
 
 
-def run_python(code, *, env=None, timeout=120, check=True):
+def run_python(code, *, env=None, timeout=120, check=True, cwd=None):
     """Runs `code` in a fresh interpreter; returns the CompletedProcess."""
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -26,6 +26,7 @@ def run_python(code, *, env=None, timeout=120, check=True):
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
