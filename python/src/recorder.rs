@@ -26,6 +26,57 @@ pub struct Recorder {
     guard: ProcessBound<Mutex<Option<RecorderGuard>>>,
 }
 
+/// A model version to register from a file (`register_model` of a recorder or a run).
+pub(crate) struct ModelFile {
+    name: String,
+    path: std::path::PathBuf,
+    description: String,
+    tags: Vec<(String, String)>,
+    aliases: Vec<String>,
+    source_run: Option<runstore_core::Id>,
+}
+
+impl ModelFile {
+    pub(crate) fn new(
+        name: &str,
+        path: std::path::PathBuf,
+        description: &str,
+        tags: Option<&Bound<'_, PyDict>>,
+        aliases: Vec<String>,
+        source_run: Option<&str>,
+    ) -> PyResult<ModelFile> {
+        let source_run = source_run
+            .map(str::parse::<runstore_core::Id>)
+            .transpose()
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        Ok(ModelFile {
+            name: name.to_string(),
+            path,
+            description: description.to_string(),
+            tags: values::string_pairs(tags)?,
+            aliases,
+            source_run,
+        })
+    }
+
+    /// Hashes the file and registers the version (GIL released), then points the aliases at
+    /// it; returns the version's number.
+    pub(crate) fn register(self, py: Python<'_>, rec: runstore::Recorder) -> PyResult<i64> {
+        py.detach(move || -> runstore::Result<i64> {
+            let mut version = NewModelVersion::from_file(&self.name, &self.path)?;
+            version.description = self.description;
+            version.tags = self.tags;
+            version.source_run = self.source_run;
+            let number = rec.register_model_version(version)?;
+            for alias in &self.aliases {
+                rec.set_model_alias(&self.name, alias, number)?;
+            }
+            Ok(number)
+        })
+        .map_err(error::recording)
+    }
+}
+
 impl Recorder {
     pub(crate) fn native(&self) -> PyResult<&runstore::Recorder> {
         self.recorder.get("recorder")
@@ -168,25 +219,8 @@ impl Recorder {
         aliases: Vec<String>,
         source_run: Option<&str>,
     ) -> PyResult<i64> {
-        let rec = self.native()?.clone();
-        let tags = values::string_pairs(tags)?;
-        let source_run = source_run
-            .map(str::parse::<runstore_core::Id>)
-            .transpose()
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-        let (name, description) = (name.to_string(), description.to_string());
-        py.detach(move || -> runstore::Result<i64> {
-            let mut version = NewModelVersion::from_file(&name, &path)?;
-            version.description = description;
-            version.tags = tags;
-            version.source_run = source_run;
-            let number = rec.register_model_version(version)?;
-            for alias in &aliases {
-                rec.set_model_alias(&name, alias, number)?;
-            }
-            Ok(number)
-        })
-        .map_err(error::recording)
+        let version = ModelFile::new(name, path, description, tags, aliases, source_run)?;
+        version.register(py, self.native()?.clone())
     }
 
     /// Points `alias` (e.g. "production") of model `name` at `version`.

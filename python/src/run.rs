@@ -13,7 +13,7 @@ use runstore::{ArtifactSpec, Context, DatasetSpec, Point, ResourceMonitor, now_m
 use crate::array::numbers;
 use crate::error::{self, RunstoreError};
 use crate::fork::ProcessBound;
-use crate::recorder::Recorder;
+use crate::recorder::{ModelFile, Recorder};
 use crate::values::{self, metric_value};
 
 /// Points per channel message when arrays are logged.
@@ -100,6 +100,12 @@ impl Run {
                 self.id
             ))),
         }
+    }
+
+    /// `f` on the native run, after checking that the run is open and in its own process.
+    fn with_open_run<T>(&self, f: impl FnOnce(&runstore::Run) -> T) -> PyResult<T> {
+        self.check_open()?;
+        self.with_run(f)
     }
 
     #[inline]
@@ -425,41 +431,35 @@ impl Run {
 
     /// Sets tags: `run.set_tags({"team": "vision"})` (values are converted with `str()`).
     fn set_tags(&self, tags: &Bound<'_, PyDict>) -> PyResult<()> {
-        self.check_open()?;
         let tags = values::string_pairs(Some(tags))?;
         let pairs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.with_run(|run| run.tags(&pairs))
+        self.with_open_run(|run| run.tags(&pairs))
     }
 
     /// Sets the run's results summary (a JSON-like dict: final accuracy, best epoch, ...).
     fn log_results(&self, results: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.check_open()?;
         let results = values::json(results)?;
-        self.with_run(|run| run.results(results))
+        self.with_open_run(|run| run.results(results))
     }
 
     /// Marks the start of an epoch: points logged from now on carry it.
     fn start_epoch(&self, epoch: u32) -> PyResult<()> {
-        self.check_open()?;
-        self.with_run(|run| run.start_epoch(epoch))
+        self.with_open_run(|run| run.start_epoch(epoch))
     }
 
     /// Marks the end of an epoch.
     fn end_epoch(&self, epoch: u32) -> PyResult<()> {
-        self.check_open()?;
-        self.with_run(|run| run.end_epoch(epoch))
+        self.with_open_run(|run| run.end_epoch(epoch))
     }
 
     /// Marks the start of a batch of the current epoch.
     fn start_batch(&self, batch: u32) -> PyResult<()> {
-        self.check_open()?;
-        self.with_run(|run| run.start_batch(batch))
+        self.with_open_run(|run| run.start_batch(batch))
     }
 
     /// Marks the end of a batch of the current epoch.
     fn end_batch(&self, batch: u32) -> PyResult<()> {
-        self.check_open()?;
-        self.with_run(|run| run.end_batch(batch))
+        self.with_open_run(|run| run.end_batch(batch))
     }
 
     /// Records an artifact: a local file (its size and SHA-256 computed natively) or a URI
@@ -592,19 +592,9 @@ impl Run {
         aliases: Vec<String>,
     ) -> PyResult<i64> {
         self.check_open()?;
-        let recorder = self.recorder.bind(py).call_method(
-            "register_model",
-            (name, path),
-            Some(&{
-                let kwargs = PyDict::new(py);
-                kwargs.set_item("description", description)?;
-                kwargs.set_item("tags", tags)?;
-                kwargs.set_item("aliases", aliases)?;
-                kwargs.set_item("source_run", &self.id)?;
-                kwargs
-            }),
-        )?;
-        recorder.extract()
+        let rec = self.recorder.get().native()?.clone();
+        let version = ModelFile::new(name, path, description, tags, aliases, Some(&self.id))?;
+        version.register(py, rec)
     }
 
     /// Waits until everything logged so far is written.
