@@ -156,5 +156,6 @@ def test_monitor_samples_resources_into_the_run(db):
     with runstore.init(db, monitor=True, monitor_interval=0.1) as run:
         time.sleep(0.35)
     resources = runstore.open(db).summary()["resources"]
-    assert {(r["kind"], r["name"]) for r in resources} >= {("cpu", "process"), ("ram", "process")}
+    names = {(r["kind"], r["name"]) for r in resources}
+    assert names >= {("cpu", "process"), ("ram", "process"), ("cpu", "tree"), ("ram", "tree")}
     assert all(r["count"] >= 2 for r in resources if r["name"] == "process")
