@@ -13,7 +13,7 @@ pub fn hostname() -> Option<String> {
     sysinfo::System::host_name().ok().filter(|h| !h.is_empty())
 }
 
-/// OS, host, CPU model and count, total memory, GPUs (through `nvidia-smi` when present) and
+/// OS, host, CPU model and count, total memory, GPUs (through NVML when present) and
 /// the runtime versions of this process.
 pub fn environment() -> EnvironmentRecord {
     static CACHE: OnceLock<EnvironmentRecord> = OnceLock::new();
@@ -52,12 +52,9 @@ fn capture_environment() -> EnvironmentRecord {
     }
 }
 
-/// GPU names from `nvidia-smi`, comma-separated; `None` without NVIDIA GPUs.
+/// GPU names from NVML, comma-separated; `None` without NVIDIA GPUs or driver.
 pub fn gpu_names() -> Option<String> {
-    let out = Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output().ok()?;
-    let names = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = names.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    (out.status.success() && !names.is_empty()).then(|| names.join(", "))
+    crate::gpu::Nvml::open().ok()?.names()
 }
 
 /// The git state of the current directory's repository, and the entry point of this process.

@@ -40,6 +40,7 @@ pub mod demo;
 mod error;
 mod experiment;
 mod fork_gate;
+mod gpu;
 pub mod hash;
 mod monitor;
 mod options;

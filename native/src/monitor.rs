@@ -1,9 +1,8 @@
 //! A background resource monitor (the metrics collector's `ResourceMonitor`): CPU and memory
 //! of the whole system, of one process and of its whole process tree (the workers it forks:
-//! data loaders, DDP ranks), and GPU utilisation and memory when `nvidia-smi` is present,
-//! sampled at a fixed interval into a run.
+//! data loaders, DDP ranks), and every GPU through NVML (utilisation, memory, power,
+//! temperature, and the tree's share of GPU memory), sampled at a fixed interval into a run.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -33,8 +32,9 @@ impl ResourceMonitor {
     /// Samples process `pid` and every process below it (followed as they appear and go)
     /// every `interval`. Samples: `cpu/system_total`, `cpu/process` and `cpu/tree` (% of the
     /// machine); `ram/system_total`, `ram/process` and `ram/tree` (MiB); `cpu/tree_processes`
-    /// and `cpu/tree_threads` (counts); `disk/tree_read` and `disk/tree_write` (MiB/s);
-    /// `gpuN_util` (%) and `gpuN_memory` (MiB).
+    /// and `cpu/tree_threads` (counts); `disk/tree_read` and `disk/tree_write` (MiB/s); per
+    /// GPU `gpuN_util` (%), `gpuN_memory`, `gpuN_memory_total` and `gpuN_tree_memory` (MiB),
+    /// `gpuN_power` (W) and `gpuN_temperature` (°C).
     pub fn start_for_process(
         recorder: &Recorder,
         run: Option<&Id>,
@@ -61,6 +61,8 @@ struct TreeTotals {
     threads: usize,
     read_bytes: u64,
     written_bytes: u64,
+    /// The processes of the tree (for their share of GPU memory).
+    pids: std::collections::HashSet<u32>,
 }
 
 /// Sums what `system` last read of `root` and its descendants; `None` when `root` is gone.
@@ -82,6 +84,7 @@ fn tree_totals(system: &sysinfo::System, root: sysinfo::Pid) -> Option<TreeTotal
         totals.cpu += f64::from(process.cpu_usage());
         totals.memory_bytes += process.memory();
         totals.processes += 1;
+        totals.pids.insert(pid.as_u32());
         totals.threads += process.tasks().map_or(1, |tasks| tasks.len().max(1));
         let disk = process.disk_usage();
         totals.read_bytes += disk.read_bytes;
@@ -110,7 +113,7 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, pid: u32, interval: Duration, st
     };
     let pid = Pid::from_u32(pid);
     let mut last_refresh = Instant::now();
-    let has_gpu = crate::capture::gpu_names().is_some();
+    let mut gpus = open_gpus();
     let cpus = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
     let mut next = Instant::now();
     // At least one sample, however short the run: a monitor stopped before its thread got
@@ -135,7 +138,8 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, pid: u32, interval: Duration, st
             samples.push((ResourceKind::Cpu, "process".into(), f64::from(p.cpu_usage()) / cpus, "%"));
             samples.push((ResourceKind::Ram, "process".into(), p.memory() as f64 / MIB, "MiB"));
         }
-        if let Some(tree) = tree_totals(&system, pid) {
+        let tree = tree_totals(&system, pid);
+        if let Some(tree) = &tree {
             samples.extend([
                 (ResourceKind::Cpu, "tree".into(), tree.cpu / cpus, "%"),
                 (ResourceKind::Ram, "tree".into(), tree.memory_bytes as f64 / MIB, "MiB"),
@@ -145,8 +149,9 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, pid: u32, interval: Duration, st
                 (ResourceKind::Disk, "tree_write".into(), tree.written_bytes as f64 / MIB / seconds, "MiB/s"),
             ]);
         }
-        if has_gpu {
-            samples.extend(gpu_samples());
+        if let Some(gpus) = gpus.as_mut() {
+            let pids = tree.map(|t| t.pids).unwrap_or_default();
+            samples.extend(crate::gpu::samples(&gpus.read(), &pids));
         }
         for (kind, name, value, unit) in samples {
             rec.send(Event::Resource(Box::new(ResourceSample {
@@ -173,29 +178,16 @@ fn sample_loop(rec: &Recorder, run: Option<Id>, pid: u32, interval: Duration, st
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// `gpuN_util` (%) and `gpuN_memory` (MiB) for every NVIDIA GPU.
-fn gpu_samples() -> Vec<(ResourceKind, String, f64, &'static str)> {
-    let Ok(out) = Command::new("nvidia-smi")
-        .args(["--query-gpu=index,utilization.gpu,memory.used", "--format=csv,noheader,nounits"])
-        .output()
-    else {
-        return Vec::new();
-    };
-    parse_gpu_csv(&String::from_utf8_lossy(&out.stdout))
-}
-
-fn parse_gpu_csv(text: &str) -> Vec<(ResourceKind, String, f64, &'static str)> {
-    let mut samples = Vec::new();
-    for line in text.lines() {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if let [index, util, mem] = fields[..]
-            && let (Ok(util), Ok(mem)) = (util.parse::<f64>(), mem.parse::<f64>())
-        {
-            samples.push((ResourceKind::Gpu, format!("gpu{index}_util"), util, "%"));
-            samples.push((ResourceKind::Gpu, format!("gpu{index}_memory"), mem, "MiB"));
+/// NVML when the machine has it; otherwise `None`, said once per process on standard error.
+fn open_gpus() -> Option<Box<dyn crate::gpu::GpuSource>> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    match crate::gpu::Nvml::open() {
+        Ok(nvml) => Some(Box::new(nvml)),
+        Err(why) => {
+            SAID.call_once(|| eprintln!("runstore: GPUs are not monitored: {why}"));
+            None
         }
     }
-    samples
 }
 
 #[cfg(test)]
@@ -260,14 +252,5 @@ mod tests {
             "{best:?}, the shell alone {shell_cpu}"
         );
         assert!(best.memory_bytes > 0 && best.threads >= best.processes);
-    }
-
-    #[test]
-    fn parses_nvidia_smi_csv() {
-        let s = parse_gpu_csv("0, 97, 40123\n1, [N/A], 12\n");
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[0].1, "gpu0_util");
-        assert_eq!(s[0].2, 97.0);
-        assert_eq!(s[1].2, 40123.0);
     }
 }
