@@ -46,9 +46,20 @@ pub fn page() -> Page {
 
 /// Runs the command line `args` (the program name first, then the arguments) as the
 /// `runstore` binary does, and gives the exit code: help, version and usage errors printed as
-/// clap prints them (code 0 or 2); a failed command printed as `error: ...` (code 1). Output
-/// cut short by a closed pipe (`runstore runs x.db | head -1`) ends the command quietly.
+/// clap prints them (code 0 or 2); a failed command printed as `error: ...` (code 1); `record`
+/// ends with its program's code. Output cut short by a closed pipe (`runstore runs x.db |
+/// head -1`) ends the command quietly.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    ExitCode::from(exit_code_of(args))
+}
+
+/// [`main_with_args`], with the exit code as a number (for hosts that exit themselves:
+/// Python's `sys.exit`).
+pub fn exit_code_of<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -58,18 +69,21 @@ where
         Err(e) => {
             let _ = e.print(); // help and version to standard output, mistakes to standard error
             let _ = std::io::stdout().flush();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
     // Flushed here, not at exit: a program that calls this (Python) may not flush Rust's
     // standard output when it ends.
-    let result = commands::run(cli).and_then(|()| Ok(std::io::stdout().flush()?));
+    let result = commands::run(cli).and_then(|code| {
+        std::io::stdout().flush()?;
+        Ok(code)
+    });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(e) if closed_pipe(&e) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            1
         }
     }
 }

@@ -159,3 +159,29 @@ def test_monitor_samples_resources_into_the_run(db):
     names = {(r["kind"], r["name"]) for r in resources}
     assert names >= {("cpu", "process"), ("ram", "process"), ("cpu", "tree"), ("ram", "tree")}
     assert all(r["count"] >= 2 for r in resources if r["name"] == "process")
+
+
+def test_runstore_record_runs_a_python_script_that_joins_its_run(db, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import runstore_cli
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import runstore\n"
+        "run = runstore.init(config={'lr': 0.1})\n"
+        "for step in range(50):\n"
+        "    run.log({'loss': 1.0 / (step + 1)})\n"
+    )
+    runstore_cli("record", "--db", db, "--name", "train", "--", sys.executable, str(script))
+    store = runstore.open(db)
+    runs = store.runs()
+    assert runs["name"].to_list() == ["train"] and runs["state"].to_list() == ["completed"]
+    assert runs["params.lr"].to_list() == [0.1]
+    assert len(store.series(runs["id"][0], "loss")) == 50
+    command = os.path.join(os.path.dirname(sys.executable), "runstore")
+    failing = subprocess.run(
+        [command, "record", "--db", db, "--", sys.executable, "-c", "raise SystemExit(3)"], capture_output=True
+    )
+    assert failing.returncode == 3

@@ -7,6 +7,7 @@ mod format;
 mod info;
 mod merge;
 mod plot;
+mod record;
 mod report;
 mod runs;
 mod serve;
@@ -26,6 +27,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Record any program as a run: its exit (completed, failed, killed), its process tree's
+    /// CPU, memory, disk and GPUs, and what it logs through the Python package.
+    #[command(
+        after_help = "Examples:\n  runstore record --db runs.db --param lr=0.01 -- python train.py --lr 0.01\n  runstore record -e sims --name seed-3 -- ./simulate --seed 3\n\nThe program gets RUNSTORE_DB and RUNSTORE_RUN_ID: runstore.init() in Python joins this run.\nIts stdin, stdout and stderr are the terminal's; Ctrl-C and SIGTERM are forwarded to its\nprocess group (a second Ctrl-C kills it). runstore record exits with the program's code\n(128 + the signal when a signal ended it)."
+    )]
+    Record(record::RecordArgs),
     /// Record a realistic demo experiment (a learning-rate sweep) into a new file.
     #[command(after_help = "Example:\n  runstore demo --out demo.db\n  runstore info demo.db")]
     Demo(demo::DemoArgs),
@@ -93,9 +100,10 @@ pub enum Format {
     Csv,
 }
 
-/// Runs the parsed command.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+/// Runs the parsed command; the exit code is the command's (`record` ends with its program's).
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let done = match cli.command {
+        Command::Record(args) => return record::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Info(args) => info::run(args),
         Command::Runs(args) => runs::run(args),
@@ -107,7 +115,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Report(args) => report::run(args),
-    }
+    };
+    done.map(|()| 0)
 }
 
 /// A path argument naming an existing runstore file.

@@ -1,0 +1,131 @@
+//! `runstore record -- CMD`: record any program, in any language, as a run: its fate, its
+//! process tree's resources, and what it logs through the Python package (RUNSTORE_DB and
+//! RUNSTORE_RUN_ID name the run it joins).
+
+mod child;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use runstore::{ParamValue, Recorder, ResourceMonitor};
+
+use child::{Fate, Program};
+
+/// Arguments of `runstore record`.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The runstore file (created if missing).
+    #[arg(long, default_value = "runs.db")]
+    db: PathBuf,
+    /// The experiment of the run (created if new).
+    #[arg(long, short, default_value = "default")]
+    experiment: String,
+    /// A trial of the experiment.
+    #[arg(long)]
+    trial: Option<String>,
+    /// The run's name. Default: the program's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// A param of the run, KEY=VALUE (numbers and true/false typed); repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = key_value)]
+    params: Vec<(String, String)>,
+    /// A tag of the run, KEY=VALUE; repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = key_value)]
+    tags: Vec<(String, String)>,
+    /// How often the program's process tree (and the GPUs) are sampled, in seconds.
+    #[arg(long, default_value_t = 1.0)]
+    monitor_interval: f64,
+    /// Do not sample resources.
+    #[arg(long)]
+    no_monitor: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
+    command: Vec<OsString>,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+/// A param typed as the text reads: int, float, bool, else text.
+fn param(value: &str) -> ParamValue {
+    if let Ok(i) = value.parse::<i64>() {
+        ParamValue::Int(i)
+    } else if let Ok(f) = value.parse::<f64>() {
+        ParamValue::Float(f)
+    } else if let Ok(b) = value.parse::<bool>() {
+        ParamValue::Bool(b)
+    } else {
+        ParamValue::Str(value.to_string())
+    }
+}
+
+pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
+    let interval = Duration::try_from_secs_f64(args.monitor_interval)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .context("--monitor-interval must be a positive number of seconds")?;
+    let (rec, guard) = Recorder::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let program_name = std::path::Path::new(&args.command[0])
+        .file_name()
+        .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
+    let experiment = rec.experiment(&args.experiment)?;
+    let name = args.name.clone().unwrap_or(program_name);
+    let run = match &args.trial {
+        Some(trial) => experiment.trial(trial)?.start_run(&name),
+        None => experiment.start_run(&name),
+    };
+    run.params(args.params.iter().map(|(k, v)| (k.clone(), param(v))));
+    let tags: Vec<(&str, &str)> = args.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    run.tags(&tags);
+    let command_line =
+        args.command.iter().map(|a| shell_quote(&a.to_string_lossy())).collect::<Vec<_>>().join(" ");
+    let mut code = runstore::capture::code().unwrap_or_default();
+    code.entrypoint = Some(command_line);
+    run.code(code);
+    // The run is in the file before the program starts: a Python child joins it at once.
+    rec.flush()?;
+    let db = std::path::absolute(&args.db).unwrap_or_else(|_| args.db.clone());
+    let env = [("RUNSTORE_DB", db.into_os_string()), ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str()))];
+    let mut program = match Program::start(&args.command, &env) {
+        Ok(program) => program,
+        Err(e) => {
+            run.fail(&format!("{e:#}"));
+            guard.finish()?;
+            return Err(e);
+        }
+    };
+    let monitor = (!args.no_monitor)
+        .then(|| ResourceMonitor::start_for_process(&rec, Some(run.id()), program.id(), interval));
+    let fate = program.wait();
+    drop(monitor);
+    let fate = match fate {
+        Ok(fate) => fate,
+        Err(e) => {
+            run.fail(&format!("{e:#}"));
+            guard.finish()?;
+            return Err(e);
+        }
+    };
+    match &fate {
+        Fate::Exited(0) => run.finish(),
+        Fate::Exited(code) => run.fail(&format!("exited with code {code}")),
+        Fate::Signalled(name, _) => run.kill(&format!("killed by {name}")),
+    }
+    guard.finish()?;
+    Ok(fate.exit_code())
+}
+
+/// `arg` as a shell would need it quoted.
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}

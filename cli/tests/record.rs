@@ -1,0 +1,124 @@
+//! `runstore record -- CMD`: the program's fate becomes the run's status, signals reach it,
+//! its process tree is sampled, and it gets the variables that let it log into the run.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use runstore::{ParamValue, ResourceKind, RunQuery, RunState, Store};
+
+fn record(db: &Path, command: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "--monitor-interval", "0.2", "--"])
+        .args(command)
+        .output()
+        .unwrap()
+}
+
+fn only_run(db: &Path) -> runstore::RunInfo {
+    let runs = Store::open_read_only(db)
+        .unwrap()
+        .runs(&RunQuery { with_metrics: true, ..Default::default() })
+        .unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
+#[test]
+fn the_programs_exit_is_the_runs_status_and_records_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, i32, RunState, Option<&str>); 3] = [
+        ("exit 0", 0, RunState::Completed, None),
+        ("echo oops >&2; exit 3", 3, RunState::Failed, Some("exited with code 3")),
+        ("kill -9 $$", 137, RunState::Killed, Some("killed by SIGKILL")),
+    ];
+    for (i, (script, code, state, error)) in cases.into_iter().enumerate() {
+        let db = dir.path().join(format!("{i}.db"));
+        let out = record(&db, &["sh", "-c", script]);
+        assert_eq!(out.status.code(), Some(code), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        let run = only_run(&db);
+        assert_eq!((run.state, run.error.as_deref()), (state, error), "{script}");
+        assert_eq!(run.name, "sh");
+    }
+}
+
+#[test]
+fn a_program_that_cannot_start_fails_the_run_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = record(&db, &["/no/such/program"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not start /no/such/program"));
+    let run = only_run(&db);
+    assert_eq!(run.state, RunState::Failed);
+    assert!(run.error.unwrap().contains("No such file"));
+}
+
+#[test]
+fn params_tags_and_the_variables_that_name_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "-e", "sims", "--name", "seed-3"])
+        .args(["--param", "lr=0.01", "--param", "layers=4", "--param", "opt=adam", "--tag", "team=vision"])
+        .args(["--", "sh", "-c", "echo \"$RUNSTORE_DB $RUNSTORE_RUN_ID\""])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let run = only_run(&db);
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed.trim(), format!("{} {}", std::path::absolute(&db).unwrap().display(), run.id));
+    assert_eq!((run.experiment.as_str(), run.name.as_str()), ("sims", "seed-3"));
+    assert_eq!(run.params["lr"], ParamValue::Float(0.01));
+    assert_eq!(run.params["layers"], ParamValue::Int(4));
+    assert_eq!(run.params["opt"], ParamValue::Str("adam".into()));
+    assert_eq!(run.tags["team"], "vision");
+    let code = Store::open_read_only(&db).unwrap().code(&run.id).unwrap().unwrap();
+    assert_eq!(code.entrypoint.as_deref(), Some("sh -c 'echo \"$RUNSTORE_DB $RUNSTORE_RUN_ID\"'"));
+}
+
+#[test]
+fn ctrl_c_is_forwarded_to_the_program_and_the_run_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "--", "sleep", "30"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the run is in the file, the program has been started (the run is written first).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Store::open_read_only(&db)
+        .ok()
+        .and_then(|s| s.runs(&RunQuery::default()).ok())
+        .is_none_or(|r| r.is_empty())
+    {
+        assert!(Instant::now() < deadline, "the run never appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "sleep 30 was interrupted, not waited for");
+    assert_eq!(status.code(), Some(130));
+    let run = only_run(&db);
+    assert_eq!((run.state, run.error.as_deref()), (RunState::Killed, Some("killed by SIGINT")));
+}
+
+#[test]
+fn the_programs_process_tree_is_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let script = "for i in 1 2 3; do timeout 2 sh -c 'while :; do :; done' & done; wait";
+    let out = record(&db, &["sh", "-c", script]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = only_run(&db);
+    let store = Store::open_read_only(&db).unwrap();
+    let processes = store.resource_samples(ResourceKind::Cpu, Some("tree_processes"), Some(&run.id)).unwrap();
+    assert!(processes.iter().any(|s| s.value >= 4.0), "{processes:?}");
+    let cpu = store.resource_samples(ResourceKind::Cpu, Some("tree"), Some(&run.id)).unwrap();
+    // % of the machine: three busy workers take most of it (at least 15 % even when loaded).
+    assert!(cpu.iter().any(|s| s.value >= 15.0), "three busy workers show in the tree's CPU: {cpu:?}");
+}
