@@ -29,7 +29,7 @@ fn the_programs_exit_is_the_runs_status_and_records_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, i32, RunState, Option<&str>); 3] = [
         ("exit 0", 0, RunState::Completed, None),
-        ("echo oops >&2; exit 3", 3, RunState::Failed, Some("exited with code 3")),
+        ("echo oops >&2; exit 3", 3, RunState::Failed, Some("exited with code 3; stderr ends: oops")),
         ("kill -9 $$", 137, RunState::Killed, Some("killed by SIGKILL")),
     ];
     for (i, (script, code, state, error)) in cases.into_iter().enumerate() {
@@ -59,7 +59,16 @@ fn params_tags_and_the_variables_that_name_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("r.db");
     let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
-        .args(["record", "--db", db.to_str().unwrap(), "-e", "sims", "--name", "seed-3"])
+        .args([
+            "record",
+            "--db",
+            db.to_str().unwrap(),
+            "-e",
+            "sims",
+            "--name",
+            "seed-3",
+            "--no-capture-output",
+        ])
         .args(["--param", "lr=0.01", "--param", "layers=4", "--param", "opt=adam", "--tag", "team=vision"])
         .args(["--", "sh", "-c", "echo \"$RUNSTORE_DB $RUNSTORE_RUN_ID\""])
         .output()
@@ -121,4 +130,52 @@ fn the_programs_process_tree_is_sampled() {
     let cpu = store.resource_samples(ResourceKind::Cpu, Some("tree"), Some(&run.id)).unwrap();
     // % of the machine: three busy workers take most of it (at least 15 % even when loaded).
     assert!(cpu.iter().any(|s| s.value >= 15.0), "three busy workers show in the tree's CPU: {cpu:?}");
+}
+
+#[test]
+fn the_output_is_shown_and_kept_as_artifacts_up_to_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let script = "for i in $(seq 1 200); do echo out $i; done; echo err >&2";
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "--capture-limit", "100", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(shown.starts_with("out 1\n") && shown.ends_with("out 200\n"), "everything is shown live");
+    let run = only_run(&db);
+    let artifacts = Store::open_read_only(&db).unwrap().run_artifacts(&run.id).unwrap();
+    let stdout = artifacts.iter().find(|a| a.name == "stdout").expect("stdout kept");
+    let kept = std::fs::read_to_string(&stdout.uri).unwrap();
+    assert!(
+        kept.starts_with("out 1\nout 2\n") && kept.contains("[runstore: output cut at 100 bytes"),
+        "{kept}"
+    );
+    assert_eq!(stdout.sha256.as_ref().map(String::len), Some(64));
+    let stderr = artifacts.iter().find(|a| a.name == "stderr").expect("stderr kept");
+    assert_eq!(std::fs::read_to_string(&stderr.uri).unwrap(), "err\n");
+    assert!(stdout.uri.contains(&format!("r.db.artifacts/{}/stdout.log", run.id)), "{}", stdout.uri);
+
+    let db2 = dir.path().join("r2.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db2.to_str().unwrap(), "--no-capture-output", "--", "echo", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "hi\n");
+    let run = only_run(&db2);
+    assert!(Store::open_read_only(&db2).unwrap().run_artifacts(&run.id).unwrap().is_empty());
+}
+
+#[test]
+fn a_worker_left_holding_the_output_does_not_hold_record_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let started = Instant::now();
+    let out = record(&db, &["sh", "-c", "sleep 60 & echo started"]);
+    assert!(out.status.success());
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still holds its output open"));
+    assert_eq!(only_run(&db).state, RunState::Completed);
+    let _ = Command::new("pkill").args(["-f", "^sleep 60$"]).status();
 }

@@ -30,7 +30,7 @@ enum Command {
     /// Record any program as a run: its exit (completed, failed, killed), its process tree's
     /// CPU, memory, disk and GPUs, and what it logs through the Python package.
     #[command(
-        after_help = "Examples:\n  runstore record --db runs.db --param lr=0.01 -- python train.py --lr 0.01\n  runstore record -e sims --name seed-3 -- ./simulate --seed 3\n\nThe program gets RUNSTORE_DB and RUNSTORE_RUN_ID: runstore.init() in Python joins this run.\nIts stdin, stdout and stderr are the terminal's; Ctrl-C and SIGTERM are forwarded to its\nprocess group (a second Ctrl-C kills it). runstore record exits with the program's code\n(128 + the signal when a signal ended it)."
+        after_help = "Examples:\n  runstore record --db runs.db --param lr=0.01 -- python train.py --lr 0.01\n  runstore record -e sims --name seed-3 -- ./simulate --seed 3\n\nThe program gets RUNSTORE_DB and RUNSTORE_RUN_ID: runstore.init() in Python joins this run.\nIts stdout and stderr are shown and kept as artifacts (DB.artifacts/RUN_ID/); Ctrl-C and\nSIGTERM are forwarded to its process group (a second Ctrl-C kills it). runstore record exits with the program's code\n(128 + the signal when a signal ended it)."
     )]
     Record(record::RecordArgs),
     /// Record a realistic demo experiment (a learning-rate sweep) into a new file.

@@ -51,21 +51,85 @@ pub struct Program {
     interrupts: u32,
 }
 
+/// Where the program's output goes: shared with this process, or captured (shown live and
+/// kept in files of at most `limit` bytes in `dir`).
+pub enum Output {
+    /// The program writes to this process's stdout and stderr directly.
+    Shared,
+    /// Piped through this process into `dir/stdout.log` and `dir/stderr.log`.
+    Captured {
+        /// The folder of the two files.
+        dir: std::path::PathBuf,
+        /// Bytes kept of each stream.
+        limit: u64,
+    },
+}
+
+/// The threads copying a captured program's output.
+pub struct CapturedStreams {
+    stdout: std::thread::JoinHandle<std::io::Result<super::output::Captured>>,
+    stderr: std::thread::JoinHandle<std::io::Result<super::output::Captured>>,
+}
+
+impl CapturedStreams {
+    /// Waits until the program's output ends (it has, once the program and every process that
+    /// kept its output open are gone) and gives what was kept of stdout and stderr.
+    pub fn finish(self) -> anyhow::Result<(super::output::Captured, super::output::Captured)> {
+        // A worker the program left running may hold its output open for long: not waited for.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !(self.stdout.is_finished() && self.stderr.is_finished()) {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "the program ended but a process it started still holds its output open; \
+                     the output files are not recorded as artifacts"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let join = |h: std::thread::JoinHandle<std::io::Result<super::output::Captured>>| {
+            h.join().map_err(|_| anyhow::anyhow!("the output copier panicked"))?.context("keeping the output")
+        };
+        Ok((join(self.stdout)?, join(self.stderr)?))
+    }
+}
+
 impl Program {
     /// Starts `command` (program then arguments) with `env` added, stdin/stdout/stderr shared
     /// with this process, in a new process group.
-    pub fn start(command: &[OsString], env: &[(&str, OsString)]) -> anyhow::Result<Program> {
+    pub fn start(
+        command: &[OsString],
+        env: &[(&str, OsString)],
+        output: &Output,
+    ) -> anyhow::Result<(Program, Option<CapturedStreams>)> {
         use std::os::unix::process::CommandExt as _;
+        use std::process::Stdio;
         let (program, args) = command.split_first().context("no command to record")?;
         // Registered before the start, so a Ctrl-C right away is forwarded, not fatal to us.
         let signals = Signals::new([SIGINT, SIGTERM]).context("listening for Ctrl-C and SIGTERM")?;
-        let child = Command::new(program)
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("could not start {}", program.to_string_lossy()))?;
-        Ok(Program { child, signals, interrupts: 0 })
+        let mut command = Command::new(program);
+        command.args(args).envs(env.iter().map(|(k, v)| (k, v))).process_group(0);
+        if let Output::Captured { dir, .. } = output {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            // Python buffers a pipe in blocks; the output is still shown as it comes.
+            if std::env::var_os("PYTHONUNBUFFERED").is_none() {
+                command.env("PYTHONUNBUFFERED", "1");
+            }
+        }
+        let mut child =
+            command.spawn().with_context(|| format!("could not start {}", program.to_string_lossy()))?;
+        let streams = match output {
+            Output::Shared => None,
+            Output::Captured { dir, limit } => {
+                let stdout = child.stdout.take().context("the program's stdout")?;
+                let stderr = child.stderr.take().context("the program's stderr")?;
+                Some(CapturedStreams {
+                    stdout: super::output::tee(stdout, std::io::stdout(), dir.join("stdout.log"), *limit),
+                    stderr: super::output::tee(stderr, std::io::stderr(), dir.join("stderr.log"), *limit),
+                })
+            }
+        };
+        Ok((Program { child, signals, interrupts: 0 }, streams))
     }
 
     /// The program's process id.

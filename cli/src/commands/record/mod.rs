@@ -3,15 +3,16 @@
 //! RUNSTORE_RUN_ID name the run it joins).
 
 mod child;
+mod output;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use runstore::{ParamValue, Recorder, ResourceMonitor};
+use runstore::{ArtifactSpec, ParamValue, Recorder, ResourceMonitor};
 
-use child::{Fate, Program};
+use child::{Fate, Output, Program};
 
 /// Arguments of `runstore record`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +41,14 @@ pub struct RecordArgs {
     /// Do not sample resources.
     #[arg(long)]
     no_monitor: bool,
+    /// Let the program write to the terminal directly instead of keeping its stdout and
+    /// stderr (by default they are shown live and kept as artifacts of the run, in
+    /// DB.artifacts/RUN_ID/).
+    #[arg(long)]
+    no_capture_output: bool,
+    /// Most bytes of each stream kept (the rest is shown, not kept, and the file says so).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    capture_limit: u64,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
     command: Vec<OsString>,
@@ -92,8 +101,14 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
     rec.flush()?;
     let db = std::path::absolute(&args.db).unwrap_or_else(|_| args.db.clone());
     let env = [("RUNSTORE_DB", db.into_os_string()), ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str()))];
-    let mut program = match Program::start(&args.command, &env) {
-        Ok(program) => program,
+    let output = if args.no_capture_output {
+        Output::Shared
+    } else {
+        let dir = format!("{}.artifacts", args.db.display());
+        Output::Captured { dir: PathBuf::from(dir).join(run.id().as_str()), limit: args.capture_limit }
+    };
+    let (mut program, streams) = match Program::start(&args.command, &env, &output) {
+        Ok(started) => started,
         Err(e) => {
             run.fail(&format!("{e:#}"));
             guard.finish()?;
@@ -104,6 +119,8 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         .then(|| ResourceMonitor::start_for_process(&rec, Some(run.id()), program.id(), interval));
     let fate = program.wait();
     drop(monitor);
+    // The output ends with the program (and any worker still holding it open).
+    let captured = streams.map(child::CapturedStreams::finish).transpose();
     let fate = match fate {
         Ok(fate) => fate,
         Err(e) => {
@@ -112,9 +129,26 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
             return Err(e);
         }
     };
+    let mut stderr_tail = String::new();
+    match captured {
+        Ok(Some((stdout, stderr))) => {
+            for (name, stream) in [("stdout", &stdout), ("stderr", &stderr)] {
+                let spec = ArtifactSpec::file(name, "log", &stream.path)
+                    .metadata(serde_json::json!({ "bytes_written": stream.written }));
+                if let Err(e) = run.artifact(spec) {
+                    eprintln!("runstore: keeping {name}: {e}");
+                }
+            }
+            if !stderr.last_lines.is_empty() {
+                stderr_tail = format!("; stderr ends: {}", stderr.last_lines.join(" | "));
+            }
+        }
+        Ok(None) => {}
+        Err(e) => eprintln!("runstore: {e:#}"),
+    }
     match &fate {
         Fate::Exited(0) => run.finish(),
-        Fate::Exited(code) => run.fail(&format!("exited with code {code}")),
+        Fate::Exited(code) => run.fail(&format!("exited with code {code}{stderr_tail}")),
         Fate::Signalled(name, _) => run.kill(&format!("killed by {name}")),
     }
     guard.finish()?;
