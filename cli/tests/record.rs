@@ -179,3 +179,43 @@ fn a_worker_left_holding_the_output_does_not_hold_record_up() {
     assert_eq!(only_run(&db).state, RunState::Completed);
     let _ = Command::new("pkill").args(["-f", "^sleep 60$"]).status();
 }
+
+#[test]
+fn json_lines_from_four_processes_at_once_all_arrive_and_bad_lines_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let script = r#"
+        for p in 1 2 3 4; do
+          (for i in $(seq 1 2000); do echo "{\"key\": \"w$p\", \"value\": $i, \"step\": $i, \"phase\": \"train\"}"; done > "$RUNSTORE_SINK") &
+        done
+        wait
+        echo '{"params": {"lr": 0.1, "model": {"depth": 4}}}' > "$RUNSTORE_SINK"
+        echo '{"tags": {"team": "vision"}}' > "$RUNSTORE_SINK"
+        echo '{"key": "loss", "value": "NaN", "labels": {"cat": 0.5}}' > "$RUNSTORE_SINK"
+        echo 'not json' > "$RUNSTORE_SINK"
+        echo '{"value": 1}' > "$RUNSTORE_SINK"
+        echo '{"results": {"accuracy": 0.9}}' > "$RUNSTORE_SINK"
+    "#;
+    let out = record(&db, &["sh", "-c", script]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("2 lines were not taken from RUNSTORE_SINK; the first: \"not json\""),
+        "{stderr}"
+    );
+    let run = only_run(&db);
+    let count = |key: &str, label: &str| {
+        run.metrics.iter().find(|m| m.key == key && m.label == label).map(|m| (m.count, m.nan_count))
+    };
+    for p in 1..=4 {
+        assert_eq!(count(&format!("w{p}"), ""), Some((2000, 0)), "every point of writer {p}");
+    }
+    assert_eq!(count("loss", ""), Some((1, 1)));
+    assert_eq!(count("loss", "cat"), Some((1, 0)));
+    assert_eq!(run.params["lr"], ParamValue::Float(0.1));
+    assert_eq!(run.params["model.depth"], ParamValue::Int(4));
+    assert_eq!(run.tags["team"], "vision");
+    assert_eq!(run.results, Some(serde_json::json!({"accuracy": 0.9})));
+    let w1 = run.metrics.iter().find(|m| m.key == "w1").unwrap();
+    assert_eq!(w1.context.get("phase").map(String::as_str), Some("train"));
+}

@@ -185,3 +185,29 @@ def test_runstore_record_runs_a_python_script_that_joins_its_run(db, tmp_path):
         [command, "record", "--db", db, "--", sys.executable, "-c", "raise SystemExit(3)"], capture_output=True
     )
     assert failing.returncode == 3
+
+
+def test_a_python_child_writing_json_lines_from_four_processes_loses_nothing(db, tmp_path):
+    import sys
+
+    from conftest import runstore_cli
+
+    script = tmp_path / "writers.py"
+    script.write_text(
+        "import json, multiprocessing, os\n"
+        "def write(worker):\n"
+        "    with open(os.environ['RUNSTORE_SINK'], 'w', buffering=1) as sink:\n"
+        "        for step in range(5000):\n"
+        "            sink.write(json.dumps({'key': f'rank{worker}/loss', 'value': 1 / (step + 1), 'step': step}) + '\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    workers = [multiprocessing.Process(target=write, args=(w,)) for w in range(4)]\n"
+        "    [w.start() for w in workers]\n"
+        "    [w.join() for w in workers]\n"
+    )
+    runstore_cli("record", "--db", db, "--no-monitor", "--", sys.executable, str(script))
+    store = runstore.open(db)
+    run_id = store.runs()["id"][0]
+    for worker in range(4):
+        points = store.series(run_id, f"rank{worker}/loss")
+        assert points["step"].to_list() == list(range(5000))
+        assert points["value"][4999] == 1 / 5000

@@ -4,6 +4,7 @@
 
 mod child;
 mod output;
+mod sink;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use anyhow::Context as _;
 use runstore::{ArtifactSpec, ParamValue, Recorder, ResourceMonitor};
 
 use child::{Fate, Output, Program};
+use sink::{Sink, SinkReport};
 
 /// Arguments of `runstore record`.
 #[derive(Debug, clap::Args)]
@@ -100,30 +102,33 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
     // The run is in the file before the program starts: a Python child joins it at once.
     rec.flush()?;
     let db = std::path::absolute(&args.db).unwrap_or_else(|_| args.db.clone());
-    let env = [("RUNSTORE_DB", db.into_os_string()), ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str()))];
+    let sink = Sink::create(run.id().as_str())?;
+    let env = [
+        ("RUNSTORE_DB", db.into_os_string()),
+        ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str())),
+        ("RUNSTORE_SINK", sink.path().as_os_str().to_os_string()),
+    ];
     let output = if args.no_capture_output {
         Output::Shared
     } else {
         let dir = format!("{}.artifacts", args.db.display());
         Output::Captured { dir: PathBuf::from(dir).join(run.id().as_str()), limit: args.capture_limit }
     };
-    let (mut program, streams) = match Program::start(&args.command, &env, &output) {
-        Ok(started) => started,
-        Err(e) => {
-            run.fail(&format!("{e:#}"));
-            guard.finish()?;
-            return Err(e);
+    // The sink is read while the program runs, into the run it borrows.
+    let ran = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| sink.read(&run));
+        let ran = run_program(&args, &rec, &run, &env, &output, interval);
+        let read = sink
+            .close()
+            .and_then(|()| reader.join().map_err(|_| anyhow::anyhow!("the sink reader panicked"))?);
+        (ran, read)
+    });
+    let (fate, captured) = match ran {
+        (Ok(ran), read) => {
+            report_sink(read);
+            ran
         }
-    };
-    let monitor = (!args.no_monitor)
-        .then(|| ResourceMonitor::start_for_process(&rec, Some(run.id()), program.id(), interval));
-    let fate = program.wait();
-    drop(monitor);
-    // The output ends with the program (and any worker still holding it open).
-    let captured = streams.map(child::CapturedStreams::finish).transpose();
-    let fate = match fate {
-        Ok(fate) => fate,
-        Err(e) => {
+        (Err(e), _) => {
             run.fail(&format!("{e:#}"));
             guard.finish()?;
             return Err(e);
@@ -153,6 +158,41 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
     }
     guard.finish()?;
     Ok(fate.exit_code())
+}
+
+type Captured = anyhow::Result<Option<(output::Captured, output::Captured)>>;
+
+/// Starts the program, samples it, waits for it and for its output.
+fn run_program(
+    args: &RecordArgs,
+    rec: &Recorder,
+    run: &runstore::Run,
+    env: &[(&str, OsString)],
+    output: &Output,
+    interval: Duration,
+) -> anyhow::Result<(Fate, Captured)> {
+    let (mut program, streams) = Program::start(&args.command, env, output)?;
+    let monitor = (!args.no_monitor)
+        .then(|| ResourceMonitor::start_for_process(rec, Some(run.id()), program.id(), interval));
+    let fate = program.wait();
+    drop(monitor);
+    // The output ends with the program (and any worker still holding it open).
+    let captured = streams.map(child::CapturedStreams::finish).transpose();
+    Ok((fate?, captured))
+}
+
+/// Says what the sink refused, once, at the end.
+fn report_sink(read: anyhow::Result<SinkReport>) {
+    match read {
+        Ok(report) if report.malformed > 0 => eprintln!(
+            "runstore: {} line{} not taken from RUNSTORE_SINK; the first: {}",
+            report.malformed,
+            if report.malformed == 1 { " was" } else { "s were" },
+            report.first_malformed.unwrap_or_default()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("runstore: reading RUNSTORE_SINK: {e:#}"),
+    }
 }
 
 /// `arg` as a shell would need it quoted.
