@@ -115,8 +115,9 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         Output::Captured { dir: PathBuf::from(dir).join(run.id().as_str()), limit: args.capture_limit }
     };
     // The sink is read while the program runs, into the run it borrows.
+    let pipe = sink.open()?;
     let ran = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| sink.read(&run));
+        let reader = scope.spawn(|| Sink::read(pipe, &run));
         let ran = run_program(&args, &rec, &run, &env, &output, interval);
         let read = sink
             .close()

@@ -50,10 +50,15 @@ impl Sink {
         &self.path
     }
 
-    /// Reads lines into `run` until [`Sink::close`]: opened for reading and writing, so that
-    /// writers coming and going never end it, and opening never waits for a writer.
-    pub fn read(&self, run: &Run) -> anyhow::Result<SinkReport> {
-        let pipe = std::fs::OpenOptions::new().read(true).write(true).open(&self.path)?;
+    /// The pipe's reading end, opened for reading and writing: writers coming and going
+    /// never end it, and opening it never waits for a writer. Opened before the program
+    /// starts, so that [`Sink::close`] always finds the reader.
+    pub fn open(&self) -> anyhow::Result<std::fs::File> {
+        Ok(std::fs::OpenOptions::new().read(true).write(true).open(&self.path)?)
+    }
+
+    /// Reads lines from `pipe` (see [`Sink::open`]) into `run` until [`Sink::close`].
+    pub fn read(pipe: std::fs::File, run: &Run) -> anyhow::Result<SinkReport> {
         let mut reader = Reader::new(run);
         for line in BufReader::with_capacity(1 << 16, pipe).split(b'\n') {
             let line = line?;
