@@ -599,7 +599,6 @@ impl Run {
 
     /// Waits until everything logged so far is written.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        self.recorder.bind(py).get().native().map(drop)?;
         let rec = self.recorder.get().native()?.clone();
         py.detach(move || rec.flush()).map_err(error::recording)
     }
