@@ -130,6 +130,19 @@ fn the_programs_process_tree_is_sampled() {
     let cpu = store.resource_samples(ResourceKind::Cpu, Some("tree"), Some(&run.id)).unwrap();
     // % of the machine: three busy workers take most of it (at least 15 % even when loaded).
     assert!(cpu.iter().any(|s| s.value >= 15.0), "three busy workers show in the tree's CPU: {cpu:?}");
+
+    let svg = dir.path().join("cpu.svg");
+    let plot = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["plot", db.to_str().unwrap(), "--resource", "cpu", "--runs", &run.name])
+        .args(["-o", svg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(plot.status.success(), "{}", String::from_utf8_lossy(&plot.stderr));
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg.contains("cpu usage of run sh") && svg.contains("tree (%)"),
+        "the tree's CPU is drawn for the run"
+    );
 }
 
 #[test]
@@ -156,6 +169,9 @@ fn the_output_is_shown_and_kept_as_artifacts_up_to_the_limit() {
     let stderr = artifacts.iter().find(|a| a.name == "stderr").expect("stderr kept");
     assert_eq!(std::fs::read_to_string(&stderr.uri).unwrap(), "err\n");
     assert!(stdout.uri.contains(&format!("r.db.artifacts/{}/stdout.log", run.id)), "{}", stdout.uri);
+    let metadata = stdout.metadata.as_ref().unwrap();
+    assert_eq!(metadata["bytes_written"], 1492);
+    assert!(metadata["tail"].as_str().unwrap().ends_with("out 199\nout 200\n"), "the end rides in the file");
 
     let db2 = dir.path().join("r2.db");
     let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
@@ -218,4 +234,134 @@ fn json_lines_from_four_processes_at_once_all_arrive_and_bad_lines_are_counted()
     assert_eq!(run.results, Some(serde_json::json!({"accuracy": 0.9})));
     let w1 = run.metrics.iter().find(|m| m.key == "w1").unwrap();
     assert_eq!(w1.context.get("phase").map(String::as_str), Some("train"));
+}
+
+#[test]
+fn json_lines_over_the_socket_from_four_processes_long_lines_included_all_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    // Four writers, one connection each, lines past the pipe's atomic 4 KiB included; a fifth
+    // process connects, writes, and outlives the program holding its connection open.
+    let script = r#"
+import json, os, socket, subprocess, sys
+def writer(rank):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.environ["RUNSTORE_SOCKET"])
+    f = s.makefile("w", buffering=1 << 16)
+    for i in range(5000):
+        f.write(json.dumps({"key": f"rank{rank}/loss", "value": i / 10, "step": i}) + "\n")
+    labels = {f"class_{c:04d}": c / 1000 for c in range(400)}
+    f.write(json.dumps({"key": "per_class", "value": rank, "step": rank, "labels": labels}) + "\n")
+    f.close(); s.close()
+children = []
+for rank in range(4):
+    pid = os.fork()
+    if pid == 0:
+        writer(rank); os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+linger = "import os, socket, time; s = socket.socket(socket.AF_UNIX); s.connect(os.environ['RUNSTORE_SOCKET']); s.sendall(b'{\"key\": \"late\", \"value\": 1}\\n'); time.sleep(60)"
+subprocess.Popen([sys.executable, "-c", linger], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+import time; time.sleep(0.5)
+"#;
+    let started = Instant::now();
+    let out = record(&db, &["python3", "-c", script]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() < Duration::from_secs(30), "a lingering connection does not hold record up");
+    let run = only_run(&db);
+    let count = |key: &str, label: &str| {
+        run.metrics.iter().find(|m| m.key == key && m.label == label).map(|m| m.count)
+    };
+    for rank in 0..4 {
+        assert_eq!(count(&format!("rank{rank}/loss"), ""), Some(5000), "every point of writer {rank}");
+    }
+    assert_eq!(count("per_class", "class_0399"), Some(4), "a 10 KiB line arrives whole from each writer");
+    assert_eq!(count("late", ""), Some(1), "what a lingering writer sent is kept");
+    let _ = Command::new("pkill").args(["-f", "time.sleep\\(60\\)"]).status();
+}
+
+#[test]
+fn parse_reads_metrics_from_a_log_with_mixed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let log = r#"
+        echo "loading data..."
+        echo "epoch 1 step 100 loss=0.9 acc=0.51"
+        echo "warning: time=12:30:01 id=3a" >&2
+        echo "epoch 2 step 200 loss=0.5 acc=0.75 | val_loss: 0.6"
+        printf 'progress 50%%\rtrain throughput 410.5 img/s\n'
+        echo "epoch 3 step 300 loss=nan acc=0.74" >&2
+        echo done
+    "#;
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "--parse-key-values"])
+        .args(["--parse", r"throughput (?P<value>[\d.]+) img/s"])
+        .args(["--", "sh", "-c", log])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("epoch 1 step 100 loss=0.9"), "still shown");
+    let run = only_run(&db);
+    let store = Store::open_read_only(&db).unwrap();
+    let summaries = store.series_summaries(&run.id).unwrap();
+    let points = |key: &str| {
+        let series = summaries.iter().find(|s| s.key == key && s.context.is_empty()).expect(key);
+        store.series_points(series.series_id).unwrap().iter().map(|p| (p.step, p.value)).collect::<Vec<_>>()
+    };
+    let loss = points("loss");
+    assert_eq!(loss.len(), 3, "{loss:?}");
+    assert_eq!(loss[..2], [(100, 0.9), (200, 0.5)]);
+    assert!(loss[2].0 == 300 && loss[2].1.is_nan(), "NaN from stderr kept: {loss:?}");
+    assert_eq!(points("acc"), [(100, 0.51), (200, 0.75), (300, 0.74)]);
+    assert_eq!(points("val_loss"), [(200, 0.6)]);
+    assert_eq!(points("throughput"), [(0, 410.5)]);
+    let keys: Vec<&str> = run.metrics.iter().map(|m| m.key.as_str()).collect();
+    assert!(!keys.contains(&"time") && !keys.contains(&"id") && !keys.contains(&"step"), "{keys:?}");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args(["record", "--db", db.to_str().unwrap(), "--parse", "loss=([0-9.]+)", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no group named `value`"));
+    assert_eq!(
+        Store::open_read_only(&db).unwrap().runs(&RunQuery::default()).unwrap().len(),
+        1,
+        "no run started"
+    );
+}
+
+#[test]
+fn a_python_program_gets_its_config_and_python_environment_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let config = dir.path().join("train.yaml");
+    std::fs::write(&config, "lr: 0.001\nmodel:\n  layers: 4\nseed: 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .args([
+            "record",
+            "--db",
+            db.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--param",
+            "seed=7",
+        ])
+        .args(["--", "python3", "-c", "print('hi')"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = only_run(&db);
+    assert_eq!(run.params["lr"], ParamValue::Float(0.001));
+    assert_eq!(run.params["model.layers"], ParamValue::Int(4));
+    assert_eq!(run.params["seed"], ParamValue::Int(7), "--param overrides the config");
+    let store = Store::open_read_only(&db).unwrap();
+    let environment = store.environment(&run.id).unwrap().expect("an environment");
+    let runtimes = environment.runtimes.expect("runtimes");
+    assert!(runtimes["python"].as_str().is_some_and(|v| v.starts_with("3.")), "{runtimes}");
+    assert!(runtimes["runstore"].is_string(), "the native side's facts stay: {runtimes}");
+    assert!(environment.packages.is_some_and(|p| p.is_object()));
+    let artifacts = store.run_artifacts(&run.id).unwrap();
+    assert!(artifacts.iter().any(|a| a.name == "train.yaml" && a.kind == "config"), "{artifacts:?}");
 }

@@ -28,9 +28,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Record any program as a run: its exit (completed, failed, killed), its process tree's
-    /// CPU, memory, disk and GPUs, and what it logs through the Python package.
+    /// CPU, memory, disk and GPUs, its output, and the metrics it writes as JSON lines, logs
+    /// through the Python package, or prints.
     #[command(
-        after_help = "Examples:\n  runstore record --db runs.db --param lr=0.01 -- python train.py --lr 0.01\n  runstore record -e sims --name seed-3 -- ./simulate --seed 3\n\nThe program gets RUNSTORE_DB and RUNSTORE_RUN_ID: runstore.init() in Python joins this run.\nIts stdout and stderr are shown and kept as artifacts (DB.artifacts/RUN_ID/); Ctrl-C and\nSIGTERM are forwarded to its process group (a second Ctrl-C kills it). runstore record exits with the program's code\n(128 + the signal when a signal ended it)."
+        after_help = "Examples:\n  runstore record --db runs.db --param lr=0.01 -- python train.py --lr 0.01\n  runstore record -e sims --name seed-3 --config sim.yaml -- ./simulate --seed 3\n  runstore record --parse-key-values -- ./train.sh        (logs `loss=0.31 acc=0.9` from its output)\n\nThe program gets RUNSTORE_SINK, a named pipe any of its processes can write JSON lines to:\n  echo '{\"key\": \"train/loss\", \"value\": 0.31, \"step\": 10}' > \"$RUNSTORE_SINK\"\n(also {\"params\": {...}}, {\"tags\": {...}}, {\"results\": {...}}, {\"artifact\": \"path\"}); RUNSTORE_SOCKET, a Unix\nsocket taking the same lines, one connection per writer; and RUNSTORE_DB and RUNSTORE_RUN_ID:\nrunstore.init() in Python joins this run. Its stdout and stderr are shown and kept as artifacts\n(DB.artifacts/RUN_ID/); Ctrl-C and SIGTERM are forwarded to its process group (a second\nCtrl-C kills it). runstore record exits with the program's code (128 + the signal when a\nsignal ended it)."
     )]
     Record(record::RecordArgs),
     /// Record a realistic demo experiment (a learning-rate sweep) into a new file.

@@ -62,6 +62,8 @@ pub enum Output {
         dir: std::path::PathBuf,
         /// Bytes kept of each stream.
         limit: u64,
+        /// Where metrics found in the output lines go (`--parse`).
+        parse: Option<super::parse::ParseInto>,
     },
 }
 
@@ -120,12 +122,25 @@ impl Program {
             command.spawn().with_context(|| format!("could not start {}", program.to_string_lossy()))?;
         let streams = match output {
             Output::Shared => None,
-            Output::Captured { dir, limit } => {
+            Output::Captured { dir, limit, parse } => {
                 let stdout = child.stdout.take().context("the program's stdout")?;
                 let stderr = child.stderr.take().context("the program's stderr")?;
+                let metrics = || parse.as_ref().map(super::parse::ParseInto::stream);
                 Some(CapturedStreams {
-                    stdout: super::output::tee(stdout, std::io::stdout(), dir.join("stdout.log"), *limit),
-                    stderr: super::output::tee(stderr, std::io::stderr(), dir.join("stderr.log"), *limit),
+                    stdout: super::output::tee(
+                        stdout,
+                        std::io::stdout(),
+                        dir.join("stdout.log"),
+                        *limit,
+                        metrics(),
+                    ),
+                    stderr: super::output::tee(
+                        stderr,
+                        std::io::stderr(),
+                        dir.join("stderr.log"),
+                        *limit,
+                        metrics(),
+                    ),
                 })
             }
         };

@@ -1,9 +1,13 @@
 //! `runstore record -- CMD`: record any program, in any language, as a run: its fate, its
-//! process tree's resources, and what it logs through the Python package (RUNSTORE_DB and
-//! RUNSTORE_RUN_ID name the run it joins).
+//! process tree's resources, its output, and its metrics, written as JSON lines to
+//! `RUNSTORE_SINK` or `RUNSTORE_SOCKET`, logged through the Python package (`RUNSTORE_DB` and
+//! `RUNSTORE_RUN_ID` name the run it joins), or read from its output (`--parse`).
 
 mod child;
+mod config;
 mod output;
+mod parse;
+mod python;
 mod sink;
 
 use std::ffi::OsString;
@@ -34,6 +38,10 @@ pub struct RecordArgs {
     /// A param of the run, KEY=VALUE (numbers and true/false typed); repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = key_value)]
     params: Vec<(String, String)>,
+    /// Params from a JSON or YAML file (nested keys joined with dots); --param overrides them.
+    /// The file is kept as an artifact of the run.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// A tag of the run, KEY=VALUE; repeatable.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = key_value)]
     tags: Vec<(String, String)>,
@@ -51,6 +59,15 @@ pub struct RecordArgs {
     /// Most bytes of each stream kept (the rest is shown, not kept, and the file says so).
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     capture_limit: u64,
+    /// Log metrics found in the program's output lines by this regular expression, with the
+    /// named groups `value` and optionally `key`, `step`, `epoch`, e.g.
+    /// 'loss=(?P<value>[-+.\deE]+)' (the key is then the name before the value); repeatable.
+    #[arg(long = "parse", value_name = "PATTERN", conflicts_with = "no_capture_output")]
+    parse: Vec<String>,
+    /// Log every `key=value` / `key: value` number in the program's output lines, at the step
+    /// and epoch the line names: `epoch 3 step 1200 loss=0.312 acc=0.91`.
+    #[arg(long, conflicts_with = "no_capture_output")]
+    parse_key_values: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
     command: Vec<OsString>,
@@ -81,6 +98,8 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         .ok()
         .filter(|d| !d.is_zero())
         .context("--monitor-interval must be a positive number of seconds")?;
+    let parser = parse::LineParser::new(&args.parse, args.parse_key_values)?;
+    let config = args.config.as_deref().map(config::read).transpose()?;
     let (rec, guard) = Recorder::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let program_name = std::path::Path::new(&args.command[0])
         .file_name()
@@ -91,6 +110,13 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         Some(trial) => experiment.trial(trial)?.start_run(&name),
         None => experiment.start_run(&name),
     };
+    if let (Some(config), Some(path)) = (&config, &args.config) {
+        run.config(config);
+        let name = path.file_name().map_or_else(|| "config".into(), |n| n.to_string_lossy());
+        if let Err(e) = run.artifact(ArtifactSpec::file(&name, "config", path)) {
+            eprintln!("runstore: keeping {}: {e}", path.display());
+        }
+    }
     run.params(args.params.iter().map(|(k, v)| (k.clone(), param(v))));
     let tags: Vec<(&str, &str)> = args.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     run.tags(&tags);
@@ -107,18 +133,36 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         ("RUNSTORE_DB", db.into_os_string()),
         ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str())),
         ("RUNSTORE_SINK", sink.path().as_os_str().to_os_string()),
+        ("RUNSTORE_SOCKET", sink.socket_path().as_os_str().to_os_string()),
     ];
     let output = if args.no_capture_output {
         Output::Shared
     } else {
         let dir = format!("{}.artifacts", args.db.display());
-        Output::Captured { dir: PathBuf::from(dir).join(run.id().as_str()), limit: args.capture_limit }
+        Output::Captured {
+            dir: PathBuf::from(dir).join(run.id().as_str()),
+            limit: args.capture_limit,
+            parse: parser.map(|p| parse::ParseInto::new(p, rec.clone(), run.id().clone())),
+        }
     };
     // The sink is read while the program runs, into the run it borrows.
     let pipe = sink.open()?;
     let ran = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| Sink::read(pipe, &run));
+        let reader = scope.spawn(|| sink.read(pipe, &run));
+        let python = python::interpreter(&args.command).map(|interpreter| {
+            let env = &env;
+            let run = &run;
+            scope.spawn(move || {
+                match python::environment(&interpreter, env, runstore::capture::environment()) {
+                    Ok(environment) => run.environment(environment),
+                    Err(e) => eprintln!("runstore: the Python environment is not recorded: {e:#}"),
+                }
+            })
+        });
         let ran = run_program(&args, &rec, &run, &env, &output, interval);
+        if let Some(python) = python {
+            let _ = python.join();
+        }
         let read = sink
             .close()
             .and_then(|()| reader.join().map_err(|_| anyhow::anyhow!("the sink reader panicked"))?);
@@ -138,9 +182,15 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
     let mut stderr_tail = String::new();
     match captured {
         Ok(Some((stdout, stderr))) => {
+            if (!args.parse.is_empty() || args.parse_key_values) && stdout.parsed + stderr.parsed == 0 {
+                eprintln!("runstore: --parse found no metrics in the program's output");
+            }
             for (name, stream) in [("stdout", &stdout), ("stderr", &stderr)] {
-                let spec = ArtifactSpec::file(name, "log", &stream.path)
-                    .metadata(serde_json::json!({ "bytes_written": stream.written }));
+                // The end of the output rides in the file, for the page: the whole is beside it.
+                let spec = ArtifactSpec::file(name, "log", &stream.path).metadata(serde_json::json!({
+                    "bytes_written": stream.written,
+                    "tail": stream.tail,
+                }));
                 if let Err(e) = run.artifact(spec) {
                     eprintln!("runstore: keeping {name}: {e}");
                 }

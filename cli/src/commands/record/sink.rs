@@ -3,24 +3,37 @@
 //! `{"key": "train/loss", "value": 0.31, "step": 10}` (optional `epoch`, `phase`, `labels`:
 //! per-label values, `time`: Unix ms), `{"params": {...}}`, `{"tags": {...}}`,
 //! `{"artifact": "path"}`, `{"results": {...}}`. Lines up to the pipe's atomic size (4 KiB),
-//! each written whole, never mix with other writers' lines. A line that is not one of these is
+//! each written whole, never mix with other writers' lines. The same lines may go to a Unix
+//! socket (`RUNSTORE_SOCKET`), one connection per writer, for longer lines and the highest
+//! rates: each connection is read by a thread of its own. A line that is not one of these is
 //! counted, and the first one reported, never fatal.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::DirBuilderExt as _;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use runstore::{ArtifactSpec, Context, Point, Run};
 use serde_json::Value;
 
-/// What ends the reading: written by `runstore record` itself once the program has ended.
+/// What ends the pipe's reading: written by `runstore record` itself once the program has ended.
 const END: &str = "\u{0}runstore-end-of-sink";
 
-/// The named pipe and the folder holding it (removed when dropped).
+/// The named pipe and the socket, and the folder holding them (removed when dropped).
 pub struct Sink {
     dir: PathBuf,
     path: PathBuf,
+    socket_path: PathBuf,
+    listener: UnixListener,
+    /// Set when the program has ended: no more connections are taken.
+    closing: AtomicBool,
+    /// The connections taken, to end their reading once they are drained.
+    connections: Mutex<Vec<UnixStream>>,
 }
 
 /// What the sink took.
@@ -34,20 +47,50 @@ pub struct SinkReport {
     pub first_malformed: Option<String>,
 }
 
+impl SinkReport {
+    fn add(&mut self, other: SinkReport) {
+        self.points += other.points;
+        self.malformed += other.malformed;
+        if self.first_malformed.is_none() {
+            self.first_malformed = other.first_malformed;
+        }
+    }
+}
+
 impl Sink {
-    /// Makes the pipe in a new folder of the temporary directory.
+    /// Makes the pipe and the socket in a new folder of the temporary directory.
     pub fn create(run_id: &str) -> anyhow::Result<Sink> {
         let dir = std::env::temp_dir().join(format!("runstore-{run_id}"));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // Only this user may reach the pipe and the socket.
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join("sink");
         nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR)
             .with_context(|| format!("creating the pipe {}", path.display()))?;
-        Ok(Sink { dir, path })
+        let socket_path = dir.join("socket");
+        let listener = UnixListener::bind(&socket_path).with_context(|| {
+            format!("creating the socket {} (is TMPDIR's path long?)", socket_path.display())
+        })?;
+        Ok(Sink {
+            dir,
+            path,
+            socket_path,
+            listener,
+            closing: AtomicBool::new(false),
+            connections: Mutex::new(Vec::new()),
+        })
     }
 
     /// The pipe's path (given to the program as `RUNSTORE_SINK`).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The socket's path (given to the program as `RUNSTORE_SOCKET`).
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
     }
 
     /// The pipe's reading end, opened for reading and writing: writers coming and going
@@ -57,23 +100,41 @@ impl Sink {
         Ok(std::fs::OpenOptions::new().read(true).write(true).open(&self.path)?)
     }
 
-    /// Reads lines from `pipe` (see [`Sink::open`]) into `run` until [`Sink::close`].
-    pub fn read(pipe: std::fs::File, run: &Run) -> anyhow::Result<SinkReport> {
-        let mut reader = Reader::new(run);
-        for line in BufReader::with_capacity(1 << 16, pipe).split(b'\n') {
-            let line = line?;
-            if line == END.as_bytes() {
-                break;
+    /// Reads lines from `pipe` (see [`Sink::open`]) and from every connection to the socket
+    /// into `run` until [`Sink::close`].
+    pub fn read(&self, pipe: std::fs::File, run: &Run) -> anyhow::Result<SinkReport> {
+        std::thread::scope(|scope| {
+            let piped = scope.spawn(|| read_lines(pipe, run, Some(END.as_bytes())));
+            let mut readers = Vec::new();
+            for connection in self.listener.incoming() {
+                if self.closing.load(Ordering::Acquire) {
+                    break;
+                }
+                let Ok(connection) = connection else { continue };
+                let Ok(handle) = connection.try_clone() else { continue };
+                self.connections.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                readers.push(scope.spawn(move || read_lines(connection, run, None)));
             }
-            reader.line(&line);
-        }
-        Ok(reader.report)
+            // Each connection is drained of what its writer sent, then its reading ends, even
+            // where a process the program left running still holds it open.
+            for connection in self.connections.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                let _ = connection.shutdown(std::net::Shutdown::Read);
+            }
+            let mut report = piped.join().map_err(|_| anyhow::anyhow!("the sink reader panicked"))?;
+            for reader in readers {
+                report.add(reader.join().map_err(|_| anyhow::anyhow!("a socket reader panicked"))?);
+            }
+            Ok(report)
+        })
     }
 
     /// Ends [`Sink::read`] once everything written before is read.
     pub fn close(&self) -> anyhow::Result<()> {
         use nix::fcntl::{FcntlArg, OFlag, fcntl};
         use std::os::unix::fs::OpenOptionsExt as _;
+        self.closing.store(true, Ordering::Release);
+        // Wakes the socket's accepting loop, which then sees `closing`.
+        let woken = UnixStream::connect(&self.socket_path).context("the socket has no listener");
         // Not waiting for a reader that is gone (it failed): then there is nothing to end.
         let mut pipe = std::fs::OpenOptions::new()
             .write(true)
@@ -83,7 +144,7 @@ impl Sink {
         // The reader is there: wait for room like any writer.
         fcntl(&pipe, FcntlArg::F_SETFL(OFlag::empty()))?;
         pipe.write_all(format!("{END}\n").as_bytes())?;
-        Ok(())
+        woken.map(drop)
     }
 }
 
@@ -93,125 +154,201 @@ impl Drop for Sink {
     }
 }
 
+/// Reads JSON lines from `from` into `run` until its end, the line `end`, or a read error (a
+/// writer that went away mid-line: what it sent before is kept).
+fn read_lines(from: impl Read, run: &Run, end: Option<&[u8]>) -> SinkReport {
+    let mut reader = Reader::new(run);
+    for line in BufReader::with_capacity(1 << 16, from).split(b'\n') {
+        let Ok(line) = line else { break };
+        if end == Some(line.as_slice()) {
+            break;
+        }
+        reader.line(&line);
+    }
+    reader.report
+}
+
+/// One line as written: a metric point (`key`, `value`, ...) or one of the other records.
+/// Strings are borrowed from the line where they can be: a point costs no allocation once its
+/// series is known.
+#[derive(serde::Deserialize)]
+struct Line<'a> {
+    #[serde(borrow, default)]
+    key: Option<Cow<'a, str>>,
+    #[serde(default)]
+    value: Option<Number>,
+    #[serde(default)]
+    step: Option<i64>,
+    #[serde(default)]
+    epoch: Option<u32>,
+    #[serde(borrow, default)]
+    phase: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    context: Option<Cow<'a, str>>,
+    #[serde(default)]
+    labels: Option<std::collections::BTreeMap<String, Number>>,
+    #[serde(default)]
+    time: Option<i64>,
+    #[serde(default)]
+    params: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    tags: Option<serde_json::Map<String, Value>>,
+    #[serde(borrow, default)]
+    artifact: Option<Cow<'a, str>>,
+    #[serde(default)]
+    results: Option<Value>,
+}
+
+/// A metric value: a JSON number, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers).
+struct Number(f64);
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Number, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, \"NaN\", \"Infinity\" or \"-Infinity\"")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+                match v {
+                    "NaN" | "nan" => Ok(Number(f64::NAN)),
+                    "Infinity" | "inf" => Ok(Number(f64::INFINITY)),
+                    "-Infinity" | "-inf" => Ok(Number(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// A metric series as it is looked up: key, phase and label, NUL-separated.
+fn series_name(buffer: &mut String, key: &str, phase: Option<&str>, label: &str) {
+    buffer.clear();
+    buffer.push_str(key);
+    buffer.push('\0');
+    buffer.push_str(phase.unwrap_or("\u{1}"));
+    buffer.push('\0');
+    buffer.push_str(label);
+}
+
 /// Turns lines into a run's records.
 struct Reader<'a> {
     run: &'a Run,
-    series: HashMap<(String, Option<String>, String), runstore::Series>,
-    next_step: HashMap<String, i64>,
+    series: HashMap<Box<str>, runstore::Series>,
+    next_step: HashMap<Box<str>, i64>,
+    name: String,
     report: SinkReport,
 }
 
 impl<'a> Reader<'a> {
     fn new(run: &'a Run) -> Reader<'a> {
-        Reader { run, series: HashMap::new(), next_step: HashMap::new(), report: SinkReport::default() }
+        Reader {
+            run,
+            series: HashMap::new(),
+            next_step: HashMap::new(),
+            name: String::new(),
+            report: SinkReport::default(),
+        }
     }
 
     fn line(&mut self, bytes: &[u8]) {
-        let text = String::from_utf8_lossy(bytes);
-        let text = text.trim();
-        if text.is_empty() {
+        let bytes = bytes.trim_ascii();
+        if bytes.is_empty() {
             return;
         }
-        if let Err(why) = self.record(text) {
+        if let Err(why) = self.record(bytes) {
             self.report.malformed += 1;
             if self.report.first_malformed.is_none() {
-                let shown: String = text.chars().take(200).collect();
+                let shown: String = String::from_utf8_lossy(bytes).chars().take(200).collect();
                 self.report.first_malformed = Some(format!("{shown:?}: {why}"));
             }
         }
     }
 
-    fn record(&mut self, text: &str) -> Result<(), String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-        let object = value.as_object().ok_or("not a JSON object")?;
-        if let Some(key) = object.get("key") {
-            let key = key.as_str().filter(|k| !k.is_empty()).ok_or("\"key\" is not a non-empty string")?;
-            return self.point(key, object);
+    fn record(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if bytes.first() != Some(&b'{') {
+            return Err(match serde_json::from_slice::<Value>(bytes) {
+                Ok(_) => "not a JSON object".into(),
+                Err(e) => format!("not JSON ({e})"),
+            });
         }
-        if let Some(params) = object.get("params") {
-            params.as_object().ok_or("\"params\" is not an object")?;
-            self.run.config(params);
-        } else if let Some(tags) = object.get("tags") {
-            let tags = tags.as_object().ok_or("\"tags\" is not an object")?;
+        let line: Line = serde_json::from_slice(bytes)
+            .map_err(|e| if e.is_data() { e.to_string() } else { format!("not JSON ({e})") })?;
+        if let Some(key) = &line.key {
+            if key.is_empty() {
+                return Err("\"key\" is empty".into());
+            }
+            return self.point(&line);
+        }
+        if let Some(params) = line.params {
+            self.run.config(&Value::Object(params));
+        } else if let Some(tags) = &line.tags {
             let pairs: Vec<(String, String)> = tags
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                 .collect();
             let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             self.run.tags(&pairs);
-        } else if let Some(path) = object.get("artifact") {
-            let path = path.as_str().ok_or("\"artifact\" is not a path")?;
-            let name = Path::new(path).file_name().map_or(path.into(), |n| n.to_string_lossy());
-            self.run.artifact(ArtifactSpec::file(&name, "file", path)).map_err(|e| e.to_string())?;
-        } else if let Some(results) = object.get("results") {
-            self.run.results(results.clone());
+        } else if let Some(path) = &line.artifact {
+            let name = Path::new(path.as_ref()).file_name().map_or(path.clone(), |n| n.to_string_lossy());
+            self.run.artifact(ArtifactSpec::file(&name, "file", path.as_ref())).map_err(|e| e.to_string())?;
+        } else if let Some(results) = line.results {
+            self.run.results(results);
         } else {
             return Err("none of key, params, tags, artifact, results".into());
         }
         Ok(())
     }
 
-    fn point(&mut self, key: &str, object: &serde_json::Map<String, Value>) -> Result<(), String> {
-        let phase = match object.get("phase").or_else(|| object.get("context")) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(p)) => Some(p.clone()),
-            Some(_) => return Err("\"phase\" is not a string".into()),
-        };
-        let step = match object.get("step") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or("\"step\" is not an integer")?),
-        };
-        let step = match step {
-            Some(step) => {
-                self.next_step.insert(key.to_string(), step + 1);
+    fn point(&mut self, line: &Line) -> Result<(), String> {
+        let key = line.key.as_deref().unwrap_or_default();
+        let value = line.value.as_ref().ok_or("no \"value\"")?.0;
+        let phase = line.phase.as_deref().or(line.context.as_deref());
+        let step = match (line.step, self.next_step.get_mut(key)) {
+            (Some(step), Some(next)) => {
+                *next = step + 1;
                 step
             }
-            None => {
-                let next = self.next_step.entry(key.to_string()).or_insert(0);
+            (Some(step), None) => {
+                self.next_step.insert(key.into(), step + 1);
+                step
+            }
+            (None, Some(next)) => {
                 *next += 1;
                 *next - 1
             }
-        };
-        let epoch = match object.get("epoch") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                Some(v.as_u64().and_then(|e| u32::try_from(e).ok()).ok_or("\"epoch\" is not a count")?)
+            (None, None) => {
+                self.next_step.insert(key.into(), 1);
+                0
             }
         };
-        let time_ms = match object.get("time") {
-            None | Some(Value::Null) => runstore::now_ms(),
-            Some(v) => v.as_i64().ok_or("\"time\" is not Unix ms")?,
-        };
-        let mut values = vec![(String::new(), number(object.get("value").ok_or("no \"value\"")?)?)];
-        if let Some(labels) = object.get("labels") {
-            for (label, value) in labels.as_object().ok_or("\"labels\" is not an object")? {
-                values.push((label.clone(), number(value)?));
-            }
-        }
+        let time_ms = line.time.unwrap_or_else(runstore::now_ms);
+        let labels = line.labels.iter().flatten();
+        let values = std::iter::once(("", value)).chain(labels.map(|(label, v)| (label.as_str(), v.0)));
         for (label, value) in values {
-            let id = (key.to_string(), phase.clone(), label);
-            let run = self.run;
-            let series = self.series.entry(id).or_insert_with_key(|(key, phase, label)| {
-                let context = phase.as_deref().map_or_else(Context::none, Context::phase);
-                run.series_labelled(key, &context, label)
-            });
-            series.log_point(Point { step, time_ms, value, epoch, batch: None });
+            series_name(&mut self.name, key, phase, label);
+            let series = match self.series.get(self.name.as_str()) {
+                Some(series) => series,
+                None => {
+                    let context = phase.map_or_else(Context::none, Context::phase);
+                    let series = self.run.series_labelled(key, &context, label);
+                    self.series.entry(self.name.as_str().into()).or_insert(series)
+                }
+            };
+            series.log_point(Point { step, time_ms, value, epoch: line.epoch, batch: None });
             self.report.points += 1;
         }
         Ok(())
-    }
-}
-
-/// A metric value: a JSON number, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers).
-fn number(value: &Value) -> Result<f64, String> {
-    match value {
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a float")),
-        Value::String(s) => match s.as_str() {
-            "NaN" | "nan" => Ok(f64::NAN),
-            "Infinity" | "inf" => Ok(f64::INFINITY),
-            "-Infinity" | "-inf" => Ok(f64::NEG_INFINITY),
-            _ => Err(format!("{s:?} is not a number")),
-        },
-        other => Err(format!("{other} is not a number")),
     }
 }
