@@ -29,11 +29,26 @@ export async function renderRun(root, ctx, row) {
     section("Code", doc.code ? entriesTable(doc.code) : h("p", { className: "muted" }, "none recorded")),
     section("Environment", doc.environment ? entriesTable(doc.environment) : h("p", { className: "muted" }, "none recorded")),
     section("Artifacts (run, epochs and batches)", list(doc.artifacts, (a) => objectsTable(a, ["name", "kind", "uri", "epoch", "batch", "size_bytes", "sha256"]))),
+    outputSection(doc.artifacts),
     section("Epochs", list(doc.epochs, (e) => objectsTable(e, null, async (epoch) => {
       const rows = await client.call(row.fileKey, "batches", run.id, epoch.epoch);
       batches.replaceChildren(h("h4", {}, `Batches of epoch ${epoch.epoch}`), list(rows, (b) => objectsTable(b)));
     })), batches),
   ].filter(Boolean));
+}
+
+/** The end of the output `runstore record` kept of a run (the whole is in the file's artifacts folder). */
+function outputSection(artifacts) {
+  const logs = (artifacts ?? []).filter((a) => a.kind === "log" && typeof a.metadata?.tail === "string");
+  if (!logs.length) return null;
+  return section("Output", ...logs.map((a) => {
+    const written = a.metadata.bytes_written ?? a.size_bytes ?? 0;
+    const shown = new TextEncoder().encode(a.metadata.tail).length;
+    const note = shown < written ? `, the last ${shown.toLocaleString()} shown; the whole is at ${a.uri}` : "";
+    return h("details", { className: "output", open: a.name === "stdout" || a.name === "stderr" },
+      h("summary", {}, `${a.name} (${written.toLocaleString()} bytes${note})`),
+      a.metadata.tail ? h("pre", { className: `output-${a.name}` }, a.metadata.tail) : h("p", { className: "muted" }, "empty"));
+  }));
 }
 
 /** Selected runs side by side: differing params and summaries, best run per metric (per file). */
@@ -92,26 +107,30 @@ export async function renderSystem(root, ctx) {
     const { byName, byRound } = await client.call(file.key, "spans");
     const overview = await client.call(file.key, "metricsOverview");
     parts.push(section("Metrics overview", list(overview, (m) => objectsTable(m))));
-    for (const kind of ["cpu", "ram", "gpu"]) {
+    for (const kind of ["cpu", "ram", "gpu", "disk", "net"]) {
       // One series per run and measurement, each reduced in the worker to at most `budget`
       // points (the first, min and max and last sample of each time bucket): a run sampled at
       // 1 Hz for days draws like a short one, with the same extremes. Nothing here spreads an
       // array into arguments, which throws past ~100k elements.
-      const series = await client.call(file.key, "resources", kind, { budget: 2000 });
-      if (!series.length) continue;
-      let t0 = Infinity;
-      for (const s of series) if (s.x.length && s.x[0] < t0) t0 = s.x[0];
-      const figure = h("div", { className: "figure" });
-      drawChart(figure, { title: `${kind} (${series[0].unit})`, xLabel: "seconds", height: 240,
-        lines: series.map((s, i) => {
-          const run = state.rows.find((r) => r.fileKey === file.key && r.run.id === s.runId)?.run.name ?? s.runId ?? "host";
-          return { label: `${run} ${s.name}`, color: PALETTE[i % PALETTE.length], x: Float64Array.from(s.x, (t) => (t - t0) / 1000), y: s.y };
-        }) });
-      const reduced = series.filter((s) => !s.exact);
-      if (reduced.length) {
-        figure.append(h("p", { className: "muted" }, `${reduced.map((s) => `${s.name}: ${s.count} samples`).join(", ")}; reduced to min/max per time bucket.`));
+      const all = await client.call(file.key, "resources", kind, { budget: 2000 });
+      // One chart per unit: a tree's CPU % and its count of processes share no axis.
+      const byUnit = new Map();
+      for (const s of all) byUnit.set(s.unit, [...(byUnit.get(s.unit) ?? []), s]);
+      for (const [unit, series] of byUnit) {
+        let t0 = Infinity;
+        for (const s of series) if (s.x.length && s.x[0] < t0) t0 = s.x[0];
+        const figure = h("div", { className: "figure" });
+        drawChart(figure, { title: unit ? `${kind} (${unit})` : kind, xLabel: "seconds", height: 240,
+          lines: series.map((s, i) => {
+            const run = state.rows.find((r) => r.fileKey === file.key && r.run.id === s.runId)?.run.name ?? s.runId ?? "host";
+            return { label: `${run} ${s.name}`, color: PALETTE[i % PALETTE.length], x: Float64Array.from(s.x, (t) => (t - t0) / 1000), y: s.y };
+          }) });
+        const reduced = series.filter((s) => !s.exact);
+        if (reduced.length) {
+          figure.append(h("p", { className: "muted" }, `${reduced.map((s) => `${s.name}: ${s.count} samples`).join(", ")}; reduced to min/max per time bucket.`));
+        }
+        parts.push(figure);
       }
-      parts.push(figure);
     }
     parts.push(section("Spans", list(byName, (s) => objectsTable(s))), section("Spans by round", list(byRound, (s) => objectsTable(s))));
   }

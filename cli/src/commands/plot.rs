@@ -42,8 +42,9 @@ pub struct PlotArgs {
     /// Metric key to draw, e.g. val/loss.
     #[arg(long, short, required_unless_present = "resource")]
     metric: Option<String>,
-    /// Draw resource usage of this kind instead (cpu, ram, gpu, disk, net).
-    #[arg(long, conflicts_with_all = ["metric", "group_by", "smooth"])]
+    /// Draw resource usage of this kind instead (cpu, ram, gpu, disk, net): of one run with
+    /// --runs RUN (the process tree `runstore record` watched, its GPUs), else of every sample.
+    #[arg(long, conflicts_with_all = ["metric", "group_by", "smooth", "filter"])]
     resource: Option<String>,
     /// Runs by id or unique name (repeatable); default: the runs matching --filter, or all.
     #[arg(long, short)]
@@ -116,7 +117,24 @@ pub fn run(args: PlotArgs) -> anyhow::Result<()> {
     );
     let store = Store::open_read_only(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let chart = match (&args.resource, &args.metric) {
-        (Some(kind), _) => store.resource_chart(kind.parse()?, None)?,
+        (Some(kind), _) => {
+            let run = match args.runs.as_slice() {
+                [] => None,
+                [run] => Some(store.run(run, None)?),
+                _ => anyhow::bail!(
+                    "--resource draws one run (--runs RUN) or every sample, not {} runs",
+                    args.runs.len()
+                ),
+            };
+            let mut chart = store.resource_chart(kind.parse()?, run.as_ref().map(|r| r.id.as_str()))?;
+            if let Some(run) = run {
+                chart.title = format!("{} of run {}", chart.title, run.name);
+            }
+            if let Some(title) = &args.title {
+                chart.title = title.clone();
+            }
+            chart
+        }
         (None, Some(metric)) => {
             let mut req = ChartRequest::new(metric);
             req.runs = args.runs.clone();
