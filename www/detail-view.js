@@ -44,10 +44,12 @@ function outputSection(artifacts) {
   return section("Output", ...logs.map((a) => {
     const written = a.metadata.bytes_written ?? a.size_bytes ?? 0;
     const shown = new TextEncoder().encode(a.metadata.tail).length;
-    const note = shown < written ? `, the last ${shown.toLocaleString()} shown; the whole is at ${a.uri}` : "";
+    const note = shown < written ? `, the last ${shown.toLocaleString()} shown; the file keeps more: ${a.uri}` : "";
+    // As a terminal shows it: colour codes dropped, a progress bar's redraws (\r) as their last state.
+    const shownText = a.metadata.tail.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").split("\n").map((l) => l.split("\r").filter(Boolean).pop() ?? "").join("\n");
     return h("details", { className: "output", open: a.name === "stdout" || a.name === "stderr" },
       h("summary", {}, `${a.name} (${written.toLocaleString()} bytes${note})`),
-      a.metadata.tail ? h("pre", { className: `output-${a.name}` }, a.metadata.tail) : h("p", { className: "muted" }, "empty"));
+      a.metadata.tail ? h("pre", { className: `output-${a.name}` }, shownText) : h("p", { className: "muted" }, "empty"));
   }));
 }
 
@@ -116,9 +118,10 @@ export async function renderSystem(root, ctx) {
       // One chart per unit: a tree's CPU % and its count of processes share no axis.
       const byUnit = new Map();
       for (const s of all) byUnit.set(s.unit, [...(byUnit.get(s.unit) ?? []), s]);
+      // One time origin for the kind's charts, so that they line up.
+      let t0 = Infinity;
+      for (const s of all) if (s.x.length && s.x[0] < t0) t0 = s.x[0];
       for (const [unit, series] of byUnit) {
-        let t0 = Infinity;
-        for (const s of series) if (s.x.length && s.x[0] < t0) t0 = s.x[0];
         const figure = h("div", { className: "figure" });
         drawChart(figure, { title: unit ? `${kind} (${unit})` : kind, xLabel: "seconds", height: 240,
           lines: series.map((s, i) => {

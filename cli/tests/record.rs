@@ -211,12 +211,16 @@ fn json_lines_from_four_processes_at_once_all_arrive_and_bad_lines_are_counted()
         echo 'not json' > "$RUNSTORE_SINK"
         echo '{"value": 1}' > "$RUNSTORE_SINK"
         echo '{"results": {"accuracy": 0.9}}' > "$RUNSTORE_SINK"
+        echo "{\"artifact\": \"$RUNSTORE_SINK\"}" > "$RUNSTORE_SINK"
+        printf '{"key": "cut", "value": 1' > "$RUNSTORE_SINK"
     "#;
     let out = record(&db, &["sh", "-c", script]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("2 lines were not taken from RUNSTORE_SINK; the first: \"not json\""),
+        stderr.contains(
+            "4 lines were not taken from RUNSTORE_SINK or RUNSTORE_SOCKET; the first: \"not json\""
+        ),
         "{stderr}"
     );
     let run = only_run(&db);
@@ -364,4 +368,24 @@ fn a_python_program_gets_its_config_and_python_environment_recorded() {
     assert!(environment.packages.is_some_and(|p| p.is_object()));
     let artifacts = store.run_artifacts(&run.id).unwrap();
     assert!(artifacts.iter().any(|a| a.name == "train.yaml" && a.kind == "config"), "{artifacts:?}");
+}
+
+#[test]
+fn a_run_that_cannot_get_its_sink_fails_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    // A socket's path holds at most 108 bytes.
+    let long = dir.path().join("t".repeat(120));
+    std::fs::create_dir(&long).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runstore"))
+        .env("TMPDIR", &long)
+        .args(["record", "--db", db.to_str().unwrap(), "--", "true"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is TMPDIR's path long?"), "{stderr}");
+    let run = only_run(&db);
+    assert_eq!(run.state, RunState::Failed, "not left looking completed");
+    assert!(run.error.unwrap().contains("creating the socket"));
 }

@@ -45,17 +45,21 @@ pub struct RecordArgs {
     /// A tag of the run, KEY=VALUE; repeatable.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = key_value)]
     tags: Vec<(String, String)>,
-    /// How often the program's process tree (and the GPUs) are sampled, in seconds.
-    #[arg(long, default_value_t = 1.0)]
-    monitor_interval: f64,
+    /// How often the program's process tree (and the GPUs) are sampled: 1s, 500ms, 2m, or
+    /// seconds (0.5).
+    #[arg(long, default_value = "1s", value_name = "INTERVAL", value_parser = interval)]
+    monitor_interval: Duration,
     /// Do not sample resources.
     #[arg(long)]
     no_monitor: bool,
     /// Let the program write to the terminal directly instead of keeping its stdout and
     /// stderr (by default they are shown live and kept as artifacts of the run, in
     /// DB.artifacts/RUN_ID/).
-    #[arg(long)]
+    #[arg(long, overrides_with = "capture_output")]
     no_capture_output: bool,
+    /// Show the program's stdout and stderr live and keep them as artifacts (the default).
+    #[arg(long, overrides_with = "no_capture_output")]
+    capture_output: bool,
     /// Most bytes of each stream kept (the rest is shown, not kept, and the file says so).
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     capture_limit: u64,
@@ -80,6 +84,26 @@ fn key_value(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--monitor-interval`: `1s`, `500ms`, `2m`, or a number of seconds.
+fn interval(text: &str) -> Result<Duration, String> {
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else if let Some(m) = text.strip_suffix('m') {
+        (m, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .filter(|d| *d >= Duration::from_millis(10))
+        .ok_or_else(|| format!("{text:?} is not an interval of at least 10ms, such as 1s, 500ms, 2m or 0.5"))
+}
+
 /// A param typed as the text reads: int, float, bool, else text.
 fn param(value: &str) -> ParamValue {
     if let Ok(i) = value.parse::<i64>() {
@@ -94,10 +118,7 @@ fn param(value: &str) -> ParamValue {
 }
 
 pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
-    let interval = Duration::try_from_secs_f64(args.monitor_interval)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .context("--monitor-interval must be a positive number of seconds")?;
+    let interval = args.monitor_interval;
     let parser = parse::LineParser::new(&args.parse, args.parse_key_values)?;
     let config = args.config.as_deref().map(config::read).transpose()?;
     let (rec, guard) = Recorder::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
@@ -126,9 +147,21 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
     code.entrypoint = Some(command_line);
     run.code(code);
     // The run is in the file before the program starts: a Python child joins it at once.
-    rec.flush()?;
+    let prepared = rec.flush().map_err(anyhow::Error::from).and_then(|()| {
+        let sink = Sink::create(run.id().as_str())?;
+        let pipe = sink.open()?;
+        Ok((sink, pipe))
+    });
+    let (sink, pipe) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // Never started: the run says why rather than looking completed.
+            run.fail(&format!("{e:#}"));
+            guard.finish()?;
+            return Err(e);
+        }
+    };
     let db = std::path::absolute(&args.db).unwrap_or_else(|_| args.db.clone());
-    let sink = Sink::create(run.id().as_str())?;
     let env = [
         ("RUNSTORE_DB", db.into_os_string()),
         ("RUNSTORE_RUN_ID", OsString::from(run.id().as_str())),
@@ -146,7 +179,6 @@ pub fn run(args: RecordArgs) -> anyhow::Result<u8> {
         }
     };
     // The sink is read while the program runs, into the run it borrows.
-    let pipe = sink.open()?;
     let ran = std::thread::scope(|scope| {
         let reader = scope.spawn(|| sink.read(pipe, &run));
         let python = python::interpreter(&args.command).map(|interpreter| {
@@ -236,13 +268,13 @@ fn run_program(
 fn report_sink(read: anyhow::Result<SinkReport>) {
     match read {
         Ok(report) if report.malformed > 0 => eprintln!(
-            "runstore: {} line{} not taken from RUNSTORE_SINK; the first: {}",
+            "runstore: {} line{} not taken from RUNSTORE_SINK or RUNSTORE_SOCKET; the first: {}",
             report.malformed,
             if report.malformed == 1 { " was" } else { "s were" },
             report.first_malformed.unwrap_or_default()
         ),
         Ok(_) => {}
-        Err(e) => eprintln!("runstore: reading RUNSTORE_SINK: {e:#}"),
+        Err(e) => eprintln!("runstore: reading RUNSTORE_SINK and RUNSTORE_SOCKET: {e:#}"),
     }
 }
 
@@ -252,5 +284,21 @@ fn shell_quote(arg: &str) -> String {
         arg.to_string()
     } else {
         format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_with_or_without_a_unit() {
+        assert_eq!(interval("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(interval("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(interval("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(interval("0.25"), Ok(Duration::from_millis(250)));
+        for bad in ["0", "-1s", "fast", "1h", "", "1e-9"] {
+            assert!(interval(bad).unwrap_err().contains("not an interval of at least 10ms"), "{bad}");
+        }
     }
 }

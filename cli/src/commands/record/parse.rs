@@ -77,7 +77,17 @@ impl LineParser {
             }
         }
         if self.key_values {
+            // A metric a pattern found in this line is not logged twice.
+            let by_patterns = found.len();
             key_values(line, found);
+            let mut index = by_patterns;
+            while index < found.len() {
+                if found[..by_patterns].iter().any(|f| f.key == found[index].key) {
+                    found.remove(index);
+                } else {
+                    index += 1;
+                }
+            }
         }
     }
 }
@@ -109,18 +119,26 @@ impl Pattern {
 /// `loss\s*=\s*(?P<value>...)`, `val/acc` in `val/acc: (?<value>...)`.
 fn key_before_value(pattern: &str) -> Option<String> {
     let at = pattern.find("(?P<value>").or_else(|| pattern.find("(?<value>"))?;
-    let mut before = &pattern[..at];
-    const SEPARATORS: [&str; 12] =
-        ["\\s*", "\\s+", "\\s?", " *", " +", " ?", " ", "=", ":", "\\=", "\\:", "\\s"];
+    // `train\.loss` names `train.loss`.
+    let before = pattern[..at].replace("\\.", ".").replace("\\/", "/").replace("\\-", "-");
+    let mut before = before.as_str();
+    const SEPARATORS: [&str; 16] = [
+        "\\s*", "\\s+", "\\s?", " *", " +", " ?", " ", "=", ":", "\\=", "\\:", "\\s", "[:=]", "[=:]", "\\b",
+        "\\W",
+    ];
     while let Some(rest) = SEPARATORS.iter().find_map(|s| before.strip_suffix(s)) {
         before = rest;
     }
-    let start = before
+    let mut start = before
         .char_indices()
         .rev()
         .take_while(|(_, c)| c.is_alphanumeric() || "_./-".contains(*c))
         .last()
         .map(|(i, _)| i)?;
+    // `\bloss` and `\sloss`: the letter after a backslash is the regex's, not the name's.
+    if before[..start].ends_with('\\') {
+        start += before[start..].chars().next().map_or(0, char::len_utf8);
+    }
     let key = before[start..].trim_start_matches(['.', '/', '-']);
     (!key.is_empty()).then(|| key.to_string())
 }
@@ -262,6 +280,8 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert!(got[0].value.is_nan() && got[1].value == f64::NEG_INFINITY);
         assert!(parse(&[], true, "nothing to see: here, version 1.2.3").is_empty());
+        let both = parse(&[r"loss=(?P<value>[\d.]+)"], true, "step 5 loss=0.5 acc=0.9");
+        assert_eq!(both, [found("loss", 0.5, None, None), found("acc", 0.9, Some(5), None)], "loss once");
     }
 
     #[test]
@@ -280,6 +300,13 @@ mod tests {
             [found("x", 1.0, None, None), found("y", -2.0, None, None)]
         );
         assert!(parse(&[r"loss=(?P<value>\S+)"], false, "loss=oops").is_empty(), "not a number: skipped");
+        for (pattern, key) in [
+            (r"\bloss=(?P<value>\S+)", "loss"),
+            (r"\strain\.loss\s*[:=]\s*(?P<value>\S+)", "train.loss"),
+            (r"val/acc: (?P<value>\S+)", "val/acc"),
+        ] {
+            assert_eq!(key_before_value(pattern).as_deref(), Some(key), "{pattern}");
+        }
     }
 
     #[test]

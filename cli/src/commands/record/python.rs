@@ -91,6 +91,12 @@ pub fn environment(
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("starting {}", interpreter.to_string_lossy()))?;
+    // Read while it runs: a big environment's listing is more than a pipe holds.
+    let mut stdout = probe.stdout.take().context("the probe's output")?;
+    let reading = std::thread::spawn(move || {
+        let mut printed = String::new();
+        stdout.read_to_string(&mut printed).map(|_| printed)
+    });
     let deadline = Instant::now() + PROBE_TIMEOUT;
     while probe.try_wait()?.is_none() {
         if Instant::now() > deadline {
@@ -103,8 +109,7 @@ pub fn environment(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut printed = String::new();
-    probe.stdout.take().context("the probe's output")?.read_to_string(&mut printed)?;
+    let printed = reading.join().map_err(|_| anyhow::anyhow!("reading the probe panicked"))??;
     let found: serde_json::Value = serde_json::from_str(printed.trim())
         .with_context(|| format!("{} did not describe itself", interpreter.to_string_lossy()))?;
     let mut environment = base;

@@ -10,12 +10,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write as _};
 use std::os::unix::fs::DirBuilderExt as _;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use runstore::{ArtifactSpec, Context, Point, Run};
@@ -30,10 +31,13 @@ pub struct Sink {
     path: PathBuf,
     socket_path: PathBuf,
     listener: UnixListener,
-    /// Set when the program has ended: no more connections are taken.
+    /// Where [`Sink::close`] writes [`END`]: opened with the reading end, so neither the
+    /// pipe's path nor the program is needed to end the reading.
+    end_writer: OnceLock<std::fs::File>,
+    /// Set when the program has ended: the connections waiting are taken, then no more.
     closing: AtomicBool,
-    /// The connections taken, to end their reading once they are drained.
-    connections: Mutex<Vec<UnixStream>>,
+    /// The connections being read, to end their reading once they are drained.
+    connections: Mutex<HashMap<u64, UnixStream>>,
 }
 
 /// What the sink took.
@@ -55,7 +59,18 @@ impl SinkReport {
             self.first_malformed = other.first_malformed;
         }
     }
+
+    fn refuse(&mut self, bytes: &[u8], why: &str) {
+        self.malformed += 1;
+        if self.first_malformed.is_none() {
+            let shown: String = String::from_utf8_lossy(bytes).chars().take(200).collect();
+            self.first_malformed = Some(format!("{shown:?}: {why}"));
+        }
+    }
 }
+
+/// How long the accepting loop sleeps when no connection is waiting.
+const ACCEPT_POLL: Duration = Duration::from_millis(20);
 
 impl Sink {
     /// Makes the pipe and the socket in a new folder of the temporary directory.
@@ -73,13 +88,16 @@ impl Sink {
         let listener = UnixListener::bind(&socket_path).with_context(|| {
             format!("creating the socket {} (is TMPDIR's path long?)", socket_path.display())
         })?;
+        // Polled, so that ending it needs neither its path nor room in its backlog.
+        listener.set_nonblocking(true)?;
         Ok(Sink {
             dir,
             path,
             socket_path,
             listener,
+            end_writer: OnceLock::new(),
             closing: AtomicBool::new(false),
-            connections: Mutex::new(Vec::new()),
+            connections: Mutex::new(HashMap::new()),
         })
     }
 
@@ -95,9 +113,12 @@ impl Sink {
 
     /// The pipe's reading end, opened for reading and writing: writers coming and going
     /// never end it, and opening it never waits for a writer. Opened before the program
-    /// starts, so that [`Sink::close`] always finds the reader.
+    /// starts, with the writing end [`Sink::close`] uses.
     pub fn open(&self) -> anyhow::Result<std::fs::File> {
-        Ok(std::fs::OpenOptions::new().read(true).write(true).open(&self.path)?)
+        let pipe = std::fs::OpenOptions::new().read(true).write(true).open(&self.path)?;
+        let end_writer = std::fs::OpenOptions::new().write(true).open(&self.path)?;
+        self.end_writer.set(end_writer).map_err(|_| anyhow::anyhow!("the sink was opened twice"))?;
+        Ok(pipe)
     }
 
     /// Reads lines from `pipe` (see [`Sink::open`]) and from every connection to the socket
@@ -106,18 +127,48 @@ impl Sink {
         std::thread::scope(|scope| {
             let piped = scope.spawn(|| read_lines(pipe, run, Some(END.as_bytes())));
             let mut readers = Vec::new();
-            for connection in self.listener.incoming() {
-                if self.closing.load(Ordering::Acquire) {
-                    break;
+            let mut accept_failed = false;
+            loop {
+                match self.listener.accept() {
+                    Ok((connection, _)) => {
+                        let id = readers.len() as u64;
+                        let kept = connection.set_nonblocking(false).and_then(|()| connection.try_clone());
+                        match kept {
+                            Ok(handle) => self.connections().insert(id, handle),
+                            Err(e) => {
+                                eprintln!("runstore: a RUNSTORE_SOCKET connection is not read: {e}");
+                                continue;
+                            }
+                        };
+                        readers.push(scope.spawn(move || {
+                            let report = read_lines(connection, run, None);
+                            self.connections().remove(&id);
+                            report
+                        }));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        // Once the program has ended, every connection made before is taken.
+                        if self.closing.load(Ordering::Acquire) {
+                            break;
+                        }
+                        std::thread::sleep(ACCEPT_POLL);
+                    }
+                    Err(e) => {
+                        // Out of file descriptors, say: waits, and says so once.
+                        if !accept_failed {
+                            eprintln!("runstore: taking a RUNSTORE_SOCKET connection: {e}");
+                            accept_failed = true;
+                        }
+                        if self.closing.load(Ordering::Acquire) {
+                            break;
+                        }
+                        std::thread::sleep(ACCEPT_POLL);
+                    }
                 }
-                let Ok(connection) = connection else { continue };
-                let Ok(handle) = connection.try_clone() else { continue };
-                self.connections.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
-                readers.push(scope.spawn(move || read_lines(connection, run, None)));
             }
             // Each connection is drained of what its writer sent, then its reading ends, even
             // where a process the program left running still holds it open.
-            for connection in self.connections.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            for connection in self.connections().values() {
                 let _ = connection.shutdown(std::net::Shutdown::Read);
             }
             let mut report = piped.join().map_err(|_| anyhow::anyhow!("the sink reader panicked"))?;
@@ -128,23 +179,17 @@ impl Sink {
         })
     }
 
+    fn connections(&self) -> std::sync::MutexGuard<'_, HashMap<u64, UnixStream>> {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Ends [`Sink::read`] once everything written before is read.
     pub fn close(&self) -> anyhow::Result<()> {
-        use nix::fcntl::{FcntlArg, OFlag, fcntl};
-        use std::os::unix::fs::OpenOptionsExt as _;
         self.closing.store(true, Ordering::Release);
-        // Wakes the socket's accepting loop, which then sees `closing`.
-        let woken = UnixStream::connect(&self.socket_path).context("the socket has no listener");
-        // Not waiting for a reader that is gone (it failed): then there is nothing to end.
-        let mut pipe = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(OFlag::O_NONBLOCK.bits())
-            .open(&self.path)
-            .context("the sink has no reader")?;
-        // The reader is there: wait for room like any writer.
-        fcntl(&pipe, FcntlArg::F_SETFL(OFlag::empty()))?;
-        pipe.write_all(format!("{END}\n").as_bytes())?;
-        woken.map(drop)
+        let mut pipe = self.end_writer.get().context("the sink was never opened")?;
+        // On a line of its own even after a writer's unfinished line.
+        pipe.write_all(format!("\n{END}\n").as_bytes())?;
+        Ok(())
     }
 }
 
@@ -160,12 +205,13 @@ fn read_lines(from: impl Read, run: &Run, end: Option<&[u8]>) -> SinkReport {
     let mut reader = Reader::new(run);
     for line in BufReader::with_capacity(1 << 16, from).split(b'\n') {
         let Ok(line) = line else { break };
-        if end == Some(line.as_slice()) {
+        if let Some(before) = end.and_then(|end| line.strip_suffix(end)) {
+            reader.line(before);
             break;
         }
         reader.line(&line);
     }
-    reader.report
+    reader.finish()
 }
 
 /// One line as written: a metric point (`key`, `value`, ...) or one of the other records.
@@ -248,6 +294,9 @@ struct Reader<'a> {
     series: HashMap<Box<str>, runstore::Series>,
     next_step: HashMap<Box<str>, i64>,
     name: String,
+    /// Files named by `{"artifact": ...}` lines, hashed once the reading ends (hashing a big
+    /// checkpoint here would stop the pipe being read).
+    artifacts: Vec<(Vec<u8>, PathBuf)>,
     report: SinkReport,
 }
 
@@ -258,8 +307,20 @@ impl<'a> Reader<'a> {
             series: HashMap::new(),
             next_step: HashMap::new(),
             name: String::new(),
+            artifacts: Vec::new(),
             report: SinkReport::default(),
         }
+    }
+
+    /// Records the artifacts named, and says what was taken.
+    fn finish(mut self) -> SinkReport {
+        for (line, path) in std::mem::take(&mut self.artifacts) {
+            let name = path.file_name().map_or_else(|| path.to_string_lossy(), |n| n.to_string_lossy());
+            if let Err(e) = self.run.artifact(ArtifactSpec::file(&name, "file", &path)) {
+                self.report.refuse(&line, &e.to_string());
+            }
+        }
+        self.report
     }
 
     fn line(&mut self, bytes: &[u8]) {
@@ -268,11 +329,7 @@ impl<'a> Reader<'a> {
             return;
         }
         if let Err(why) = self.record(bytes) {
-            self.report.malformed += 1;
-            if self.report.first_malformed.is_none() {
-                let shown: String = String::from_utf8_lossy(bytes).chars().take(200).collect();
-                self.report.first_malformed = Some(format!("{shown:?}: {why}"));
-            }
+            self.report.refuse(bytes, &why);
         }
     }
 
@@ -291,21 +348,34 @@ impl<'a> Reader<'a> {
             }
             return self.point(&line);
         }
+        let mut taken = false;
         if let Some(params) = line.params {
             self.run.config(&Value::Object(params));
-        } else if let Some(tags) = &line.tags {
+            taken = true;
+        }
+        if let Some(tags) = &line.tags {
             let pairs: Vec<(String, String)> = tags
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                 .collect();
             let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             self.run.tags(&pairs);
-        } else if let Some(path) = &line.artifact {
-            let name = Path::new(path.as_ref()).file_name().map_or(path.clone(), |n| n.to_string_lossy());
-            self.run.artifact(ArtifactSpec::file(&name, "file", path.as_ref())).map_err(|e| e.to_string())?;
-        } else if let Some(results) = line.results {
+            taken = true;
+        }
+        if let Some(path) = &line.artifact {
+            let path = PathBuf::from(path.as_ref());
+            // A pipe or a device would never finish hashing.
+            if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                return Err(format!("\"artifact\": {} is not a file", path.display()));
+            }
+            self.artifacts.push((bytes.to_vec(), path));
+            taken = true;
+        }
+        if let Some(results) = line.results {
             self.run.results(results);
-        } else {
+            taken = true;
+        }
+        if !taken {
             return Err("none of key, params, tags, artifact, results".into());
         }
         Ok(())
@@ -317,16 +387,17 @@ impl<'a> Reader<'a> {
         let phase = line.phase.as_deref().or(line.context.as_deref());
         let step = match (line.step, self.next_step.get_mut(key)) {
             (Some(step), Some(next)) => {
-                *next = step + 1;
+                *next = step.saturating_add(1);
                 step
             }
             (Some(step), None) => {
-                self.next_step.insert(key.into(), step + 1);
+                self.next_step.insert(key.into(), step.saturating_add(1));
                 step
             }
             (None, Some(next)) => {
-                *next += 1;
-                *next - 1
+                let step = *next;
+                *next = step.saturating_add(1);
+                step
             }
             (None, None) => {
                 self.next_step.insert(key.into(), 1);
