@@ -36,6 +36,8 @@ pub struct Sink {
     end_writer: OnceLock<std::fs::File>,
     /// Set when the program has ended: the connections waiting are taken, then no more.
     closing: AtomicBool,
+    /// Wakes the accepting loop from its wait: written to by [`Sink::close`].
+    wake: (std::io::PipeReader, std::io::PipeWriter),
     /// The connections being read, to end their reading once they are drained.
     connections: Mutex<HashMap<u64, UnixStream>>,
 }
@@ -69,8 +71,8 @@ impl SinkReport {
     }
 }
 
-/// How long the accepting loop sleeps when no connection is waiting.
-const ACCEPT_POLL: Duration = Duration::from_millis(20);
+/// How long the accepting loop waits before trying again after a failed accept.
+const ACCEPT_RETRY: Duration = Duration::from_millis(20);
 
 impl Sink {
     /// Makes the pipe and the socket in a new folder of the temporary directory.
@@ -88,8 +90,10 @@ impl Sink {
         let listener = UnixListener::bind(&socket_path).with_context(|| {
             format!("creating the socket {} (is TMPDIR's path long?)", socket_path.display())
         })?;
-        // Polled, so that ending it needs neither its path nor room in its backlog.
+        // Waited on with the wake pipe, so that ending it needs neither its path nor room in
+        // its backlog.
         listener.set_nonblocking(true)?;
+        let wake = std::io::pipe().context("creating the sink's wake pipe")?;
         Ok(Sink {
             dir,
             path,
@@ -97,6 +101,7 @@ impl Sink {
             listener,
             end_writer: OnceLock::new(),
             closing: AtomicBool::new(false),
+            wake,
             connections: Mutex::new(HashMap::new()),
         })
     }
@@ -151,7 +156,7 @@ impl Sink {
                         if self.closing.load(Ordering::Acquire) {
                             break;
                         }
-                        std::thread::sleep(ACCEPT_POLL);
+                        self.wait_for_connection();
                     }
                     Err(e) => {
                         // Out of file descriptors, say: waits, and says so once.
@@ -162,7 +167,7 @@ impl Sink {
                         if self.closing.load(Ordering::Acquire) {
                             break;
                         }
-                        std::thread::sleep(ACCEPT_POLL);
+                        std::thread::sleep(ACCEPT_RETRY);
                     }
                 }
             }
@@ -179,6 +184,20 @@ impl Sink {
         })
     }
 
+    /// Waits, without using the CPU, for a connection or for [`Sink::close`].
+    fn wait_for_connection(&self) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd as _;
+        let mut fds = [
+            PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.wake.0.as_fd(), PollFlags::POLLIN),
+        ];
+        // Interrupted or failed: the caller tries to accept again, and comes back.
+        if poll(&mut fds, PollTimeout::NONE).is_err() {
+            std::thread::sleep(ACCEPT_RETRY);
+        }
+    }
+
     fn connections(&self) -> std::sync::MutexGuard<'_, HashMap<u64, UnixStream>> {
         self.connections.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -186,6 +205,7 @@ impl Sink {
     /// Ends [`Sink::read`] once everything written before is read.
     pub fn close(&self) -> anyhow::Result<()> {
         self.closing.store(true, Ordering::Release);
+        (&self.wake.1).write_all(b"x").context("waking the socket's reader")?;
         let mut pipe = self.end_writer.get().context("the sink was never opened")?;
         // On a line of its own even after a writer's unfinished line.
         pipe.write_all(format!("\n{END}\n").as_bytes())?;
