@@ -7,13 +7,15 @@ import { renderRuns } from "./runs-view.js";
 import { renderChart, chartedRows } from "./chart-view.js";
 import { renderRun, renderCompare, renderModels, renderSystem } from "./detail-view.js";
 import { renderSql } from "./sql-view.js";
+import { renderWorkspace } from "./workspace-view.js";
+import { runColor } from "./run-colors.js";
 
 const $ = (id) => document.getElementById(id);
 const client = sharedClient();
 const state = {
   files: [], rows: [], selected: new Set(), filter: "", sort: null, columns: null, metric: "", label: "",
   xAxis: "step", smoothing: 0, logY: false, groupBy: "", members: false, zoom: null, view: "runs", urls: [],
-  detail: null,
+  detail: null, keys: "",
 };
 
 /** Reads the view state from the URL. */
@@ -32,6 +34,7 @@ function readUrl() {
   const sort = q.get("sort");
   state.sort = sort ? { column: sort.replace(/^-/, ""), descending: sort.startsWith("-") } : null;
   state.view = q.get("view") ?? "runs";
+  state.keys = q.get("keys") ?? "";
 }
 
 /** Writes the view state into the URL (without reloading). */
@@ -50,6 +53,7 @@ function writeUrl() {
   put("cols", state.columns?.join(","));
   put("sort", state.sort ? `${state.sort.descending ? "-" : ""}${state.sort.column}` : "");
   put("view", state.view, "runs");
+  put("keys", state.keys);
   const search = q.toString().replaceAll("%2F", "/").replaceAll("%2C", ",");
   history.replaceState(null, "", search ? `?${search}` : location.pathname);
 }
@@ -63,6 +67,7 @@ const ctx = {
   client, state,
   multipleFiles: () => state.files.filter((f) => f.runstore).length > 1,
   update: (options) => update(options),
+  saveUrl: () => writeUrl(),
   showRun: (row) => { state.detail = row; state.view = "run"; update(); },
 };
 
@@ -75,6 +80,8 @@ async function loadRuns() {
       const runs = await client.call(file.key, "runs", state.filter || null, null, Date.now());
       // A loop, not push(...runs): spreading an array into arguments throws past ~100k runs.
       for (const run of runs) rows.push({ fileKey: file.key, fileName: file.name, run });
+      // Colours are given in the order runs are first listed, and kept.
+      for (let i = rows.length - runs.length; i < rows.length; i++) runColor(rows[i]);
     } catch (e) {
       problems.push(e.message);
     }
@@ -91,6 +98,12 @@ function counts(f) {
   return [s.experiments, s.runs, s.series, s.points, s.nan_points, `${(s.size_bytes / 1048576).toFixed(1)} MiB`];
 }
 
+/** What an open file that runstore cannot read as its own is. */
+function describeOther(error) {
+  const why = /^not a runstore file: (.*)$/s.exec(error ?? "");
+  return why ? `an SQLite file without runstore's tables (${why[1]})` : `not readable as a runstore file (${error})`;
+}
+
 function renderFiles() {
   const body = $("files").tBodies[0];
   body.replaceChildren(...state.files.map((f) => h("tr", {},
@@ -99,7 +112,7 @@ function renderFiles() {
       ? [...counts(f), `v${f.compatibility.file_version}`]
       : ["", "", "", "", "", "", ""]).map((v) => h("td", { className: "num" }, text(v))),
     h("td", { className: "muted" }, f.runstore ? (f.stats?.error ? `counting failed: ${f.stats.error}` : "")
-      : `not a runstore file (${f.error}); the SQL console can read it`))));
+      : `${describeOther(f.error)}; the SQL console can read it`))));
   $("files-section").hidden = !state.files.length;
   $("workspace").hidden = !state.files.length;
 }
@@ -107,11 +120,13 @@ function renderFiles() {
 const views = {
   runs: async (root) => {
     const table = h("div", { id: "runs-view" }), chart = h("div", { id: "chart-view" });
-    root.replaceChildren(table, chart);
+    const panels = h("div", { id: "workspace-view" });
+    root.replaceChildren(table, chart, panels);
     // The chart first: its requests go to the worker, which reads the series while this
-    // thread builds the table.
+    // thread builds the table. The panels draw as they scroll into view.
     const charted = renderChart(chart, ctx);
     renderRuns(table, ctx);
+    renderWorkspace(panels, ctx);
     await charted;
   },
   compare: (root) => renderCompare(root, ctx, chartedRows(state).filter((r) => state.selected.has(r.run.id))),
@@ -126,7 +141,10 @@ async function update(options = {}) {
   for (const tab of document.querySelectorAll("#tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.view === state.view));
   $("tab-run").hidden = !state.detail;
   try {
-    if (options.only === "chart" && state.view === "runs") await renderChart($("chart-view"), ctx);
+    if (options.only === "chart" && state.view === "runs") {
+      renderWorkspace($("workspace-view"), ctx);
+      await renderChart($("chart-view"), ctx);
+    }
     else await (views[state.view] ?? views.runs)($("view"));
   } catch (e) {
     $("view").replaceChildren(h("p", { className: "error", role: "alert" }, e.message));

@@ -2,8 +2,9 @@
 // epoch or time, with smoothing, log scale, per-label values and zoom into full detail.
 import { h, text, csv, download } from "./dom.js";
 import { drawChart, PALETTE } from "./chart.js";
+import { runColor } from "./run-colors.js";
 
-const X_AXES = { step: "step", epoch: "epoch", wall_time: "time", relative: "seconds since start" };
+export const X_AXES = { step: "step", epoch: "epoch", wall_time: "time", relative: "seconds since start" };
 
 /** The runs the chart draws: the selection, or the first shown runs when nothing is selected. */
 export function chartedRows(state) {
@@ -37,7 +38,7 @@ function controls(ctx, metrics, labels, params) {
 }
 
 /** Series request options for the state (zoom is a step range). */
-function seriesOptions(state, budget) {
+export function seriesOptions(state, budget) {
   return {
     budget, xAxis: state.xAxis,
     smoothing: state.smoothing > 0 ? { kind: "ema", weight: state.smoothing } : null,
@@ -55,13 +56,13 @@ function zoomToSteps(lines, x0, x1) {
 async function lineData(ctx, rows) {
   const { client, state } = ctx;
   // Every request at once: the worker reads the series while this thread lays out the page.
-  const lines = await Promise.all(rows.map(async (row, i) => {
+  const lines = await Promise.all(rows.map(async (row) => {
     const series = seriesOf(row, state);
     if (!series) return null;
     const data = await client.call(row.fileKey, "series", series.series_id, seriesOptions(state, 1500));
     return { label: ctx.multipleFiles() ? `${row.run.name} (${row.fileName})` : row.run.name, x: data.x,
       y: data.smoothed ?? data.y, raw: data.smoothed ? data.y : null, steps: data.steps, exact: data.exact,
-      color: PALETTE[i % PALETTE.length] };
+      color: runColor(row), runId: row.run.id };
   }));
   return lines.filter(Boolean);
 }

@@ -51,11 +51,13 @@ function linePath(x, y, sx, sy, usable) {
 /**
  * Draws into `container` (replacing what was there). `spec`: {lines: [{label, x, y, raw?,
  * color?}], bands: [{label, x, lower, upper, color?}], logY, xLabel, title, width, height,
- * onZoom(x0, x1) (x0 null to reset)}. Returns the <svg>.
+ * onZoom(x0, x1) (x0 null to reset), onHover(x) (x null when the pointer leaves), legend
+ * (default true), compact (small margins, for panels)}. Returns the <svg>, whose
+ * `showRule(x)` draws the hover rule at data x (null hides it): other panels follow a hover.
  */
 export function drawChart(container, spec) {
   const width = spec.width ?? 760, height = spec.height ?? 360;
-  const m = { left: 64, right: 16, top: spec.title ? 28 : 12, bottom: 40 };
+  const m = spec.compact ? { left: 48, right: 8, top: spec.title ? 22 : 8, bottom: 30 } : { left: 64, right: 16, top: spec.title ? 28 : 12, bottom: 40 };
   const usable = spec.logY ? (v) => Number.isFinite(v) && v > 0 : Number.isFinite;
   const lines = spec.lines ?? [], bands = spec.bands ?? [];
   const xs = [Infinity, -Infinity], ys = [Infinity, -Infinity];
@@ -64,6 +66,7 @@ export function drawChart(container, spec) {
   container.replaceChildren();
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "chart", role: "img" }, container);
   if (spec.title) el("text", { x: width / 2, y: 18, "text-anchor": "middle", class: "title" }, svg).textContent = spec.title;
+  svg.showRule = () => {};
   if (!(xs[0] <= xs[1]) || !(ys[0] <= ys[1])) {
     el("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "no values to draw";
     return svg;
@@ -111,11 +114,17 @@ export function drawChart(container, spec) {
   lines.forEach((l, i) => {
     const color = l.color ?? PALETTE[i % PALETTE.length];
     if (l.raw) el("path", { d: linePath(l.x, l.raw, sx, sy, usable), stroke: color, class: "raw" }, plot);
-    el("path", { d: linePath(l.x, l.y, sx, sy, usable), stroke: color, class: "line" }, plot);
+    const path = el("path", { d: linePath(l.x, l.y, sx, sy, usable), stroke: color, class: "line" }, plot);
+    if (l.runId) path.dataset.run = l.runId;
   });
 
   // Hover: a rule and the exact value of every line at the nearest point.
   const rule = el("line", { y1: m.top, y2: m.top + plotH, class: "rule", visibility: "hidden" }, svg);
+  svg.showRule = (x) => {
+    const inside = x !== null && x >= xs[0] && x <= xs[1];
+    if (inside) { rule.setAttribute("x1", sx(x)); rule.setAttribute("x2", sx(x)); }
+    rule.setAttribute("visibility", inside ? "visible" : "hidden");
+  };
   const readout = document.createElement("div");
   readout.className = "readout";
   readout.hidden = true;
@@ -155,8 +164,9 @@ export function drawChart(container, spec) {
       readout.append(row);
     }
     readout.hidden = rows.length === 0;
+    spec.onHover?.(x);
   });
-  overlay.addEventListener("pointerleave", () => { rule.setAttribute("visibility", "hidden"); readout.hidden = true; });
+  overlay.addEventListener("pointerleave", () => { rule.setAttribute("visibility", "hidden"); readout.hidden = true; spec.onHover?.(null); });
   overlay.addEventListener("pointerdown", (event) => { dragFrom = local(event); overlay.setPointerCapture?.(event.pointerId); });
   overlay.addEventListener("pointerup", (event) => {
     const px = local(event);
@@ -168,6 +178,7 @@ export function drawChart(container, spec) {
   });
   overlay.addEventListener("dblclick", () => spec.onZoom?.(null, null));
 
+  if (spec.legend === false) return svg;
   const legend = document.createElement("div");
   legend.className = "legend";
   for (const [i, item] of [...bands.map((b) => ({ ...b, band: true })), ...(bands.length ? [] : lines)].entries()) {

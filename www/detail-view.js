@@ -95,7 +95,7 @@ export async function renderModels(root, ctx) {
             h("td", {}, source ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); ctx.showRun(source); } }, source.run.name) : text(v.source_run_id)),
             h("td", {}, v.storage_path), h("td", { className: "num" }, v.size_bytes), h("td", {}, new Date(v.created_ms).toISOString()));
         }))));
-    }), "no models registered"));
+    }), "No models registered. Register one with run.register_model(name, path) in Python or Recorder::register_model in Rust."));
   }
   root.replaceChildren(...parts, versions);
 }
@@ -109,12 +109,14 @@ export async function renderSystem(root, ctx) {
     const { byName, byRound } = await client.call(file.key, "spans");
     const overview = await client.call(file.key, "metricsOverview");
     parts.push(section("Metrics overview", list(overview, (m) => objectsTable(m))));
+    let sampled = 0;
     for (const kind of ["cpu", "ram", "gpu", "disk", "net"]) {
       // One series per run and measurement, each reduced in the worker to at most `budget`
       // points (the first, min and max and last sample of each time bucket): a run sampled at
       // 1 Hz for days draws like a short one, with the same extremes. Nothing here spreads an
       // array into arguments, which throws past ~100k elements.
       const all = await client.call(file.key, "resources", kind, { budget: 2000 });
+      sampled += all.length;
       // One chart per unit: a tree's CPU % and its count of processes share no axis.
       const byUnit = new Map();
       for (const s of all) byUnit.set(s.unit, [...(byUnit.get(s.unit) ?? []), s]);
@@ -135,7 +137,12 @@ export async function renderSystem(root, ctx) {
         parts.push(figure);
       }
     }
-    parts.push(section("Spans", list(byName, (s) => objectsTable(s))), section("Spans by round", list(byRound, (s) => objectsTable(s))));
+    if (!sampled) {
+      parts.push(h("p", { className: "muted empty-state" }, "No resource samples in this file. runstore record -- CMD samples a program's process tree and GPUs every second; "
+        + "runstore.init(monitor=True) in Python and ResourceMonitor in Rust sample the recording process."));
+    }
+    parts.push(section("Spans", list(byName, (s) => objectsTable(s), "No spans. Time parts of a run with `with run.time(name):` in Python or Run::time in Rust.")),
+      section("Spans by round", list(byRound, (s) => objectsTable(s), "No spans.")));
   }
   root.replaceChildren(...parts);
 }

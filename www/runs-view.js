@@ -1,6 +1,7 @@
 // The runs table: columns the user picks (params and metric summaries), sort, the filter
 // language with its error, and selection of runs to chart and compare.
 import { h, text, cell, duration, csv, download } from "./dom.js";
+import { runColor } from "./run-colors.js";
 
 const BASE_COLUMNS = ["file", "experiment", "trial", "run", "state", "duration"];
 
@@ -85,7 +86,8 @@ export function renderRuns(root, ctx) {
     onclick: () => { state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending }; ctx.update(); } },
   c + (state.sort?.column === c ? (state.sort.descending ? " ▼" : " ▲") : ""))));
   const body = h("tbody", {}, rows.map((row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
-    h("td", {}, h("input", { type: "checkbox", checked: state.selected.has(row.run.id), "aria-label": `select ${row.run.name}`,
+    h("td", { className: "pick" }, h("span", { className: "swatch", style: `background: ${runColor(row)}`, title: "this run's colour in every chart" }),
+      h("input", { type: "checkbox", checked: state.selected.has(row.run.id), "aria-label": `select ${row.run.name}`,
       onchange: (e) => {
         // Only the chart and the count change: the table (and its scroll position) stays.
         e.target.checked ? state.selected.add(row.run.id) : state.selected.delete(row.run.id);

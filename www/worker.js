@@ -61,7 +61,7 @@ function open({ key, name, file, url, bytes }) {
       } catch {
         db = null;
       }
-      if (!db) throw e;
+      if (!db) throw new Error(`not SQLite: ${name} is not an SQLite database (${e.message})`);
     }
   };
   if (file) {

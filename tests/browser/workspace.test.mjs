@@ -1,0 +1,139 @@
+// The workspace: every metric of the open runs as a panel, sectioned by prefix, in one colour
+// per run shared with the table; the key filter; hover shared across panels; showing and
+// hiding runs; a panel opened as the detail chart; empty states; files that are not runstore
+// files; the dark theme.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, writeFile, copyFile } from "node:fs/promises";
+import { tmpdir, homedir } from "node:os";
+import { join } from "node:path";
+import { serve, launchBrowser, newPage, root, artifacts } from "./harness.mjs";
+
+const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/runstore/target");
+const runstore = process.env.RUNSTORE_BIN ?? join(target, "debug/runstore");
+
+let dir, server, browser;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "runstore-workspace-"));
+  await copyFile(join(root, "tests/fixtures/basic.db"), join(dir, "basic.db"));
+  // A runstore file with one run and nothing logged: the empty states.
+  if (existsSync(runstore)) {
+    execFileSync(runstore, ["record", "--db", "bare.db", "--no-monitor", "--no-capture-output", "--", "true"], { cwd: dir });
+  }
+  // An SQLite file of another application, and a file that is not SQLite at all.
+  execFileSync("python3", ["-c", "import sqlite3; c = sqlite3.connect('other.db'); c.execute('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)'); c.commit()"], { cwd: dir });
+  await writeFile(join(dir, "notes.txt"), "this is not a database\n".repeat(200));
+  server = await serve({ fixtures: dir });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const panelKeys = (page) => page.$$eval("#panels .panel", (ps) => ps.map((p) => p.dataset.key));
+
+test("every metric is a panel, sectioned by prefix, in each run's colour from the table", async () => {
+  const { page, problems, close } = await newPage(browser);
+  await page.goto(`${server.url}/?db=/fixtures/basic.db`);
+  await page.waitForSelector("#panels .panel.drawn");
+  assert.deepEqual(await panelKeys(page), ["train/loss", "val/accuracy"]);
+  assert.deepEqual(await page.$$eval("#panels .panel-section", (ss) => ss.map((s) => s.dataset.section)), ["train/", "val/"]);
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+  // One colour per run: every line of every panel has its run's swatch colour in the table.
+  const mismatches = await page.evaluate(() => {
+    const swatch = (id) => getComputedStyle(document.querySelector(`#runs tr[data-run="${id}"] .swatch`)).backgroundColor;
+    const paths = [...document.querySelectorAll("#panels path.line[data-run]"), ...document.querySelectorAll("#chart path.line[data-run]")];
+    return { count: paths.length, wrong: paths.filter((p) => getComputedStyle(p).stroke !== swatch(p.dataset.run)).map((p) => p.dataset.run) };
+  });
+  assert.ok(mismatches.count >= 10, `lines drawn: ${mismatches.count}`);
+  assert.deepEqual(mismatches.wrong, []);
+  const colours = await page.$$eval("#runs tbody .swatch", (ss) => new Set(ss.map((s) => getComputedStyle(s).backgroundColor)).size);
+  assert.equal(colours, 5, "five runs, five colours");
+  await page.screenshot({ path: join(artifacts, "workspace.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("the key filter, hover shared by every panel, hiding runs, and a panel opened as the detail chart", async () => {
+  const { page, problems, close } = await newPage(browser);
+  await page.goto(`${server.url}/?db=/fixtures/basic.db`);
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+
+  await page.hover("#panels .panel[data-key='train/loss'] .overlay");
+  assert.equal(await page.getAttribute("#panels .panel[data-key='val/accuracy'] .rule", "visibility"), "visible",
+    "hovering one panel shows the same step on the other");
+  await page.mouse.move(0, 0);
+  assert.equal(await page.getAttribute("#panels .panel[data-key='val/accuracy'] .rule", "visibility"), "hidden");
+
+  await page.fill("#key-filter", "loss$");
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel").length === 1);
+  assert.deepEqual(await panelKeys(page), ["train/loss"]);
+  assert.match(page.url(), /keys=loss/, "the filter is in the link");
+  await page.fill("#key-filter", "(");
+  await page.waitForSelector("#key-filter-error:not([hidden])");
+  assert.match(await page.textContent("#key-filter-error"), /not a regular expression/);
+  await page.fill("#key-filter", "nothing-like-this");
+  await page.waitForSelector("text=No metric matches /nothing-like-this/.");
+  await page.fill("#key-filter", "");
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+
+  // Showing one run (one click on its box) leaves only its lines in every panel.
+  const every = await page.$$eval("#panels .panel.drawn path.line", (ps) => ps.length);
+  const first = await page.getAttribute("#runs tbody tr:first-child", "data-run");
+  await page.check("#runs tbody tr:first-child input[type=checkbox]");
+  await page.waitForFunction((id) => {
+    const paths = [...document.querySelectorAll("#panels .panel.drawn path.line")];
+    return document.querySelectorAll("#panels .panel.drawn").length === 2 && paths.length === 2 && paths.every((p) => p.dataset.run === id);
+  }, first);
+  await page.uncheck("#runs tbody tr:first-child input[type=checkbox]");
+  await page.waitForFunction((n) => document.querySelectorAll("#panels .panel.drawn").length === 2
+    && document.querySelectorAll("#panels .panel.drawn path.line").length === n, every);
+
+  await page.click("#panels .panel[data-key='val/accuracy'] .panel-title");
+  await page.waitForFunction(() => document.querySelector("#metric")?.value === "val/accuracy");
+  assert.match(await page.textContent("#chart svg .title"), /val\/accuracy/);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("empty states say what is missing and how to record it",
+  { skip: !existsSync(runstore) && `no runstore binary at ${runstore}` }, async () => {
+    const { page, problems, close } = await newPage(browser);
+    await page.goto(`${server.url}/?db=/fixtures/bare.db`);
+    await page.waitForSelector("#runs tbody tr");
+    assert.match(await page.textContent("#workspace-view"), /no metrics yet.*RUNSTORE_SINK/s);
+    await page.click('#tabs button[data-view="system"]');
+    await page.waitForSelector("text=No resource samples in this file");
+    assert.equal(await page.$$eval("#view svg.chart", (s) => s.length), 0, "no empty chart frame");
+    await page.click('#tabs button[data-view="models"]');
+    await page.waitForSelector("text=No models registered");
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+test("a dropped file that is not a runstore file says what it is", async () => {
+  const { page, close } = await newPage(browser);
+  await page.goto(`${server.url}/`);
+  await page.setInputFiles("#file", [join(dir, "other.db"), join(dir, "notes.txt")]);
+  await page.waitForSelector("#error:not([hidden])");
+  assert.match(await page.textContent("#error"), /notes\.txt: not SQLite/);
+  await page.waitForSelector("#files tbody tr");
+  assert.match(await page.textContent("#files"), /other\.db.*an SQLite file without runstore's tables.*the SQL console can read it/s);
+  await close();
+});
+
+test("the dark theme follows the system setting", async () => {
+  const { page, problems, close } = await newPage(browser);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(`${server.url}/?db=/fixtures/basic.db`);
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(background, "rgb(20, 23, 28)");
+  await page.screenshot({ path: join(artifacts, "workspace-dark.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await close();
+});
