@@ -8,6 +8,7 @@ import { renderChart, chartedRows } from "./chart-view.js";
 import { renderRun, renderCompare, renderModels, renderSystem } from "./detail-view.js";
 import { renderSql } from "./sql-view.js";
 import { renderWorkspace } from "./workspace-view.js";
+import { renderHparams } from "./hparams-view.js";
 import { runColor } from "./run-colors.js";
 
 const $ = (id) => document.getElementById(id);
@@ -129,6 +130,7 @@ const views = {
     renderWorkspace(panels, ctx);
     await charted;
   },
+  params: (root) => renderHparams(root, ctx),
   compare: (root) => renderCompare(root, ctx, chartedRows(state).filter((r) => state.selected.has(r.run.id))),
   models: (root) => renderModels(root, ctx),
   system: (root) => renderSystem(root, ctx),

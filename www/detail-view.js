@@ -24,6 +24,9 @@ export async function renderRun(root, ctx, row) {
     run.error ? h("p", { className: "error" }, run.error) : null,
     section("Params", entriesTable(run.params)),
     section("Tags", list(Object.keys(run.tags), () => entriesTable(run.tags))),
+    section("Results", run.results && typeof run.results === "object" && !Array.isArray(run.results)
+      ? entriesTable(run.results) : run.results !== null && run.results !== undefined ? h("pre", {}, JSON.stringify(run.results, null, 2))
+        : h("p", { className: "muted" }, "none recorded (results summarise a run: run.log_results({...}) in Python, {\"results\": {...}} to RUNSTORE_SINK)")),
     section("Metrics", objectsTable(run.metrics, ["key", "label", "count", "nan_count", "first_step", "last_step", "min", "max", "mean", "last"])),
     section("Datasets", list(doc.datasets, (d) => objectsTable(d))),
     section("Code", doc.code ? entriesTable(doc.code) : h("p", { className: "muted" }, "none recorded")),

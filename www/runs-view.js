@@ -55,12 +55,17 @@ function compare(a, b) {
   return text(a).localeCompare(text(b), undefined, { numeric: true });
 }
 
-/** Rows in the order of `sort` ({column, descending}). */
+/** Rows in the order of `sort` ({column, descending}): each row's value is read once. */
 export function sortedRows(rows, sort) {
   if (!sort?.column) return rows;
   const sign = sort.descending ? -1 : 1;
-  return [...rows].sort((a, b) => sign * compare(cellValue(a, sort.column), cellValue(b, sort.column)));
+  const keyed = rows.map((row) => [cellValue(row, sort.column), row]);
+  keyed.sort((a, b) => sign * compare(a[0], b[0]));
+  return keyed.map((pair) => pair[1]);
 }
+
+/** Tables longer than this draw only the rows in view (and a few around them). */
+const VIRTUAL_ABOVE = 200;
 
 /** Renders the table section into `root`. */
 export function renderRuns(root, ctx) {
@@ -68,14 +73,19 @@ export function renderRuns(root, ctx) {
   const all = availableColumns(state.rows);
   const columns = (state.columns ?? defaultColumns(state.rows)).filter((c) => all.includes(c));
   const rows = sortedRows(state.rows, state.sort);
-  const picker = h("details", { className: "columns" }, h("summary", {}, `Columns (${columns.length} of ${all.length})`),
-    h("div", { className: "column-list" }, all.map((c) => h("label", {},
-      h("input", { type: "checkbox", checked: columns.includes(c), "data-column": c, onchange: (e) => {
-        const next = new Set(columns);
-        e.target.checked ? next.add(c) : next.delete(c);
-        state.columns = all.filter((x) => next.has(x));
-        ctx.update();
-      } }), c))));
+  const columnSearch = h("input", { type: "search", id: "column-search", placeholder: "find a column", "aria-label": "find a column",
+    oninput: (e) => {
+      const needle = e.target.value.toLowerCase();
+      for (const label of columnList.children) label.hidden = !label.dataset.column.toLowerCase().includes(needle);
+    } });
+  const columnList = h("div", { className: "column-list" }, all.map((c) => h("label", { "data-column": c },
+    h("input", { type: "checkbox", checked: columns.includes(c), "data-column": c, onchange: (e) => {
+      const next = new Set(columns);
+      e.target.checked ? next.add(c) : next.delete(c);
+      state.columns = all.filter((x) => next.has(x));
+      ctx.update();
+    } }), c)));
+  const picker = h("details", { className: "columns" }, h("summary", {}, `Columns (${columns.length} of ${all.length})`), columnSearch, columnList);
   const countText = () => `${rows.length} runs, ${state.selected.size} selected`;
   const count = h("span", { className: "muted", id: "run-count" }, countText());
   const allSelected = rows.length > 0 && rows.every((r) => state.selected.has(r.run.id));
@@ -85,25 +95,50 @@ export function renderRuns(root, ctx) {
     "aria-sort": state.sort?.column === c ? (state.sort.descending ? "descending" : "ascending") : null,
     onclick: () => { state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending }; ctx.update(); } },
   c + (state.sort?.column === c ? (state.sort.descending ? " ▼" : " ▲") : ""))));
-  const body = h("tbody", {}, rows.map((row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
+  const rowNode = (row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
     h("td", { className: "pick" }, h("span", { className: "swatch", style: `background: ${runColor(row)}`, title: "this run's colour in every chart" }),
       h("input", { type: "checkbox", checked: state.selected.has(row.run.id), "aria-label": `select ${row.run.name}`,
-      onchange: (e) => {
-        // Only the chart and the count change: the table (and its scroll position) stays.
-        e.target.checked ? state.selected.add(row.run.id) : state.selected.delete(row.run.id);
-        e.target.closest("tr").classList.toggle("selected", e.target.checked);
-        count.textContent = countText();
-        ctx.update({ only: "chart" });
-      } })),
+        onchange: (e) => {
+          // Only the charts and the count change: the table (and its scroll position) stays.
+          e.target.checked ? state.selected.add(row.run.id) : state.selected.delete(row.run.id);
+          e.target.closest("tr").classList.toggle("selected", e.target.checked);
+          count.textContent = countText();
+          ctx.update({ only: "chart" });
+        } })),
     columns.map((c) => {
       const v = cellValue(row, c);
       if (c === "run") return h("td", {}, h("a", { href: "#", className: "run-link", onclick: (e) => { e.preventDefault(); ctx.showRun(row); } }, v));
       if (c === "state") return h("td", { className: `state-${v}` }, v);
       return c === "duration" ? h("td", { className: "num" }, duration(v)) : cell(v);
-    }))));
+    }));
+  const body = h("tbody", {});
+  const table = h("table", { id: "runs", className: "data" }, h("thead", {}, header), body);
+  const scroller = h("div", { className: "scroll" }, table);
+  if (rows.length <= VIRTUAL_ABOVE) {
+    for (const row of rows) body.append(rowNode(row));
+  } else {
+    // Thousands of runs: only the rows in view are in the page, between two spacers, so
+    // sorting, filtering and scrolling never lay out the whole table.
+    table.classList.add("virtual");
+    let rowHeight = 0, drawnFrom = -1, pending = false;
+    const spacer = (px) => h("tr", { className: "spacer", "aria-hidden": "true" }, h("td", { colspan: columns.length + 1, style: `height: ${px}px` }));
+    const drawSlice = () => {
+      pending = false;
+      const head = table.tHead.getBoundingClientRect().height;
+      const from = Math.max(0, Math.floor((scroller.scrollTop - head) / (rowHeight || 28)) - 20);
+      const to = Math.min(rows.length, from + Math.ceil((scroller.clientHeight || 450) / (rowHeight || 28)) + 40);
+      if (from === drawnFrom) return;
+      drawnFrom = from;
+      body.replaceChildren(spacer(from * rowHeight), ...rows.slice(from, to).map(rowNode), spacer((rows.length - to) * rowHeight));
+    };
+    body.append(rowNode(rows[0]));
+    scroller.addEventListener("scroll", () => { if (!pending) { pending = true; requestAnimationFrame(drawSlice); } });
+    // The row height is measured once the table is in the page.
+    requestAnimationFrame(() => { rowHeight = body.rows[0]?.getBoundingClientRect().height || 28; drawSlice(); });
+  }
   const exportCsv = h("button", { type: "button", onclick: () =>
     download("runs.csv", csv(columns, rows.map((r) => columns.map((c) => cellValue(r, c))))) }, "Export CSV");
   root.replaceChildren(
     h("div", { className: "toolbar" }, picker, exportCsv, count),
-    h("div", { className: "scroll" }, h("table", { id: "runs", className: "data" }, h("thead", {}, header), body)));
+    scroller);
 }

@@ -1,8 +1,9 @@
 //! Writes deterministic benchmark files: the same seeded points as a runstore file and (with
 //! `--plain`) as a plain one-row-per-point SQLite file.
 //!
-//! `cargo run --release -p runstore --example generate -- OUT.db POINTS [--plain PLAIN.db]`
-//! (100 runs × 5 series; POINTS accepts 4M, 200k, 1G style suffixes).
+//! `cargo run --release -p runstore --example generate -- OUT.db POINTS [--plain PLAIN.db]
+//! [--runs N] [--series N]` (default 100 runs × 5 series; POINTS accepts 4M, 200k, 1G style
+//! suffixes). `--runs 10000 --series 20` makes the page's 10,000-run workspace file.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -21,10 +22,19 @@ fn count(text: &str) -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(points)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: generate OUT.db POINTS [--plain PLAIN.db]");
+        eprintln!("usage: generate OUT.db POINTS [--plain PLAIN.db] [--runs N] [--series N]");
         std::process::exit(2);
     };
-    let spec = common::Spec::points(count(points));
+    let option =
+        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|v| count(v));
+    let mut spec = common::Spec::points(count(points));
+    if let Some(runs) = option("--runs") {
+        spec.runs = runs.max(1);
+    }
+    if let Some(series) = option("--series") {
+        spec.series_per_run = series.max(1);
+    }
+    spec.points_per_series = (count(points) / (spec.runs * spec.series_per_run)).max(1);
     let out = std::path::Path::new(out);
     if out.exists() {
         eprintln!("{} exists", out.display());

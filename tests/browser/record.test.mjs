@@ -47,7 +47,7 @@ test("the README's `runstore record -- python train.py` run shows its curve, out
     await page.waitForSelector("details.output pre.output-stdout");
     const stdout = await page.textContent("pre.output-stdout");
     assert.match(stdout, /^step 0 loss=1\.0000\nstep 10 loss=0\.7165\n/, "the program's output, in the page");
-    assert.match(await page.textContent("#view"), /final_loss|lr/);
+    assert.match(await page.textContent("#view"), /Results\s*final_loss/, "the results the program sent");
     assert.match(await page.textContent("#view"), /python_executable/, "the Python environment");
     await page.screenshot({ path: join(artifacts, "record-run.png"), fullPage: true });
 

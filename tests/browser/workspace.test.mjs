@@ -13,6 +13,8 @@ import { serve, launchBrowser, newPage, root, artifacts } from "./harness.mjs";
 
 const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/runstore/target");
 const runstore = process.env.RUNSTORE_BIN ?? join(target, "debug/runstore");
+// native/examples/generate.rs, built by the native tests.
+const generate = join(target, "debug/examples/generate");
 
 let dir, server, browser;
 
@@ -26,6 +28,9 @@ before(async () => {
   // An SQLite file of another application, and a file that is not SQLite at all.
   execFileSync("python3", ["-c", "import sqlite3; c = sqlite3.connect('other.db'); c.execute('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)'); c.commit()"], { cwd: dir });
   await writeFile(join(dir, "notes.txt"), "this is not a database\n".repeat(200));
+  if (existsSync(generate)) {
+    execFileSync(generate, ["many.db", "60k", "--runs", "10000", "--series", "3"], { cwd: dir, stdio: "ignore" });
+  }
   server = await serve({ fixtures: dir });
   browser = await launchBrowser();
 });
@@ -134,6 +139,73 @@ test("the dark theme follows the system setting", async () => {
   const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   assert.equal(background, "rgb(20, 23, 28)");
   await page.screenshot({ path: join(artifacts, "workspace-dark.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("a 10,000-run file opens with only the rows in view laid out, sorts, and scrolls to its end",
+  { skip: !existsSync(generate) && `no generator at ${generate} (cargo test -p runstore builds it)` }, async () => {
+    const { page, problems, close } = await newPage(browser);
+    await page.goto(`${server.url}/?db=/fixtures/many.db`);
+    await page.waitForFunction(() => /^10000 runs/.test(document.querySelector("#run-count")?.textContent ?? ""));
+    await page.waitForFunction(() => document.querySelectorAll("#runs tbody tr:not(.spacer)").length > 5);
+    const laidOut = await page.$$eval("#runs tbody tr:not(.spacer)", (trs) => trs.length);
+    assert.ok(laidOut < 200, `rows in the page: ${laidOut}`);
+    // Sort by a metric: the first row is the smallest value of all 10,000.
+    const column = "metrics.train/loss.last";
+    await page.click("details.columns summary");
+    await page.fill("#column-search", "train/loss.last");
+    assert.equal(await page.$$eval("details.columns label:not([hidden])", (ls) => ls.length), 1, "the picker finds the column");
+    await page.click("details.columns summary");
+    const header = `#runs th[data-column="${column}"]`;
+    const started = Date.now();
+    await page.click(header);
+    await page.waitForSelector(`${header}[aria-sort="ascending"]`);
+    const sortMs = Date.now() - started;
+    const columns = await page.$$eval("#runs thead th", (ths) => ths.map((th) => th.dataset.column ?? ""));
+    const firstValue = await page.$eval("#runs tbody tr:not(.spacer)", (tr, i) => Number(tr.cells[i].textContent), columns.indexOf(column));
+    assert.ok(Number.isFinite(firstValue), `a value: ${firstValue}`);
+    // Scrolled to the end, the last rows are drawn and hold the largest values.
+    await page.$eval("#runs-view .scroll", (s) => { s.scrollTop = s.scrollHeight; });
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#runs tbody tr:not(.spacer)")];
+      const scroller = document.querySelector("#runs-view .scroll");
+      const last = rows.at(-1)?.getBoundingClientRect();
+      return last && last.bottom <= scroller.getBoundingClientRect().bottom + 2;
+    });
+    const lastValue = await page.$$eval("#runs tbody tr:not(.spacer)", (trs, i) => Number(trs.at(-1).cells[i].textContent), columns.indexOf(column));
+    assert.ok(lastValue >= firstValue, `${lastValue} >= ${firstValue}`);
+    await page.screenshot({ path: join(artifacts, "workspace-10000-runs.png") });
+    console.log(`10,000 runs: sorted in ${sortMs} ms (click to sorted header, whole view re-rendered)`);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+test("parallel coordinates: brushing an axis makes the runs inside it the selection; the scatter draws every run", async () => {
+  const { page, problems, close } = await newPage(browser);
+  await page.goto(`${server.url}/?db=/fixtures/basic.db&view=params`);
+  await page.waitForSelector("#parallel g.axis");
+  const axes = await page.$$eval("#parallel g.axis", (gs) => gs.map((g) => g.dataset.column));
+  assert.deepEqual(axes, ["params.lr", "params.seed", "metrics.train/loss.min"]);
+  assert.match(await page.textContent("#hp-caption"), /^5 runs\./);
+  assert.equal(await page.getAttribute("#scatter-points", "data-points"), "4", "every run with the param and the metric");
+  // Drag along the top third of the lr axis: lr = 0.1, two runs.
+  const strip = await page.locator('#parallel g[data-column="params.lr"] .axis-strip').boundingBox();
+  const cx = strip.x + strip.width / 2;
+  await page.mouse.move(cx, strip.y + 1);
+  await page.mouse.down();
+  await page.mouse.move(cx, strip.y + strip.height * 0.3, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /^2 of 5 runs inside the brushes/.test(document.querySelector("#hp-caption").textContent));
+  assert.equal(new URL(page.url()).searchParams.get("sel").split(",").length, 2, "the brushed runs are the selection");
+  await page.screenshot({ path: join(artifacts, "parallel-coordinates.png"), fullPage: true });
+  await page.click('#tabs button[data-view="runs"]');
+  await page.waitForFunction(() => /5 runs, 2 selected/.test(document.querySelector("#run-count")?.textContent ?? ""));
+  const shown = await page.$$eval("#runs tbody tr.selected td:nth-child(5)", (tds) => tds.map((td) => td.textContent));
+  assert.ok(shown.every((name) => /lr=0\.1 /.test(name)), `${shown}`);
+  await page.click('#tabs button[data-view="params"]');
+  await page.dblclick('#parallel g[data-column="params.lr"] .axis-strip');
+  await page.waitForFunction(() => /^5 runs\./.test(document.querySelector("#hp-caption").textContent));
   assert.deepEqual(problems, []);
   await close();
 });

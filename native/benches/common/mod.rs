@@ -124,12 +124,6 @@ pub fn write_runstore_with_offset(path: &Path, spec: Spec, first_run: u64) {
                 },
             });
         }
-        events.push(Event::RunStatus {
-            run_id: id,
-            status: RunStatus::Completed,
-            error: None,
-            time_ms: T0 + 1,
-        });
     }
     writer.write(&mut store, &events).unwrap().all_written().unwrap();
     events.clear();
@@ -141,6 +135,15 @@ pub fn write_runstore_with_offset(path: &Path, spec: Spec, first_run: u64) {
             events.clear();
         }
     });
+    // Runs end after their points: a run's series handles go when it ends.
+    for run in 0..spec.runs {
+        events.push(Event::RunStatus {
+            run_id: Id::from_parts(T0, 1000 + u128::from(first_run + run)),
+            status: RunStatus::Completed,
+            error: None,
+            time_ms: T0 + 1,
+        });
+    }
     writer.write(&mut store, &events).unwrap().all_written().unwrap();
     store.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;").unwrap();
 }
