@@ -143,7 +143,10 @@ async function update(options = {}) {
   for (const tab of document.querySelectorAll("#tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.view === state.view));
   $("tab-run").hidden = !state.detail;
   try {
-    if (options.only === "chart" && state.view === "runs") {
+    if (options.only === "table" && state.view === "runs") {
+      renderRuns($("runs-view"), ctx);
+      performance.mark("runstore:table");
+    } else if (options.only === "chart" && state.view === "runs") {
       renderWorkspace($("workspace-view"), ctx);
       await renderChart($("chart-view"), ctx);
     }

@@ -93,7 +93,8 @@ export function renderRuns(root, ctx) {
     onchange: (e) => { rows.forEach((r) => e.target.checked ? state.selected.add(r.run.id) : state.selected.delete(r.run.id)); ctx.update(); } })),
   columns.map((c) => h("th", { className: "sortable", "data-column": c,
     "aria-sort": state.sort?.column === c ? (state.sort.descending ? "descending" : "ascending") : null,
-    onclick: () => { state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending }; ctx.update(); } },
+    // Only the table is laid out again: the charts do not depend on its order.
+    onclick: () => { state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending }; ctx.update({ only: "table" }); } },
   c + (state.sort?.column === c ? (state.sort.descending ? " ▼" : " ▲") : ""))));
   const rowNode = (row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
     h("td", { className: "pick" }, h("span", { className: "swatch", style: `background: ${runColor(row)}`, title: "this run's colour in every chart" }),
