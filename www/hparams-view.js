@@ -8,13 +8,13 @@ import { runColor } from "./run-colors.js";
 import { cellValue } from "./runs-view.js";
 import { formatNumber } from "./chart.js";
 
-const SVG = "http://www.w3.org/2000/svg";
+const SVG_NS = "http://www.w3.org/2000/svg";
 const BOX = { width: 1100, height: 380, top: 48, bottom: 36, side: 70 };
 const SCATTER = { width: 560, height: 360, left: 64, right: 16, top: 16, bottom: 40 };
 const MAX_AXES = 16;
 
 function svgEl(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
+  const node = document.createElementNS(SVG_NS, name);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   parent?.append(node);
   return node;

@@ -84,13 +84,14 @@ export function renderWorkspace(root, ctx) {
 
   const grid = h("div", { id: "panels" });
   const caption = h("span", { className: "muted", id: "panels-caption" });
-  const filterError = h("span", { className: "error", id: "key-filter-error", hidden: true });
+  const filterError = h("span", { id: "key-filter-error", hidden: true });
   function layout() {
     workspace.observer.disconnect();
     drawn.clear();
     const { pattern, error } = keyPattern(state.keys);
     filterError.textContent = error ? `not a regular expression: ${error}` : "";
     filterError.hidden = !error;
+    filterError.className = error ? "error" : "";
     const shown = pattern ? keys.filter((k) => pattern.test(k)) : error ? [] : keys;
     caption.textContent = `${shown.length} of ${keys.length} metrics · ${rows.length} runs`
       + (state.selected.size ? "" : " (the first shown; select runs in the table to choose)");

@@ -17,12 +17,15 @@ use crate::page::{GLUE, Page, WASM};
 use crate::{Error, Result};
 
 /// The page's modules, dependencies before the modules that import them.
-const MODULES: [&str; 8] = [
+const MODULES: [&str; 11] = [
     "dom.js",
     "chart.js",
+    "run-colors.js",
     "client.js",
     "runs-view.js",
     "chart-view.js",
+    "workspace-view.js",
+    "hparams-view.js",
     "detail-view.js",
     "sql-view.js",
     "app.js",
@@ -155,6 +158,22 @@ mod tests {
         let bundled = bundle(&Page::Dir(www)).unwrap();
         assert!(!bundled.lines().any(|l| l.starts_with("import ")));
         assert!(bundled.contains("function drawChart"));
+    }
+
+    #[test]
+    fn every_module_the_page_imports_is_bundled_after_what_it_imports() {
+        let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+        for (position, module) in MODULES.iter().enumerate() {
+            let source = std::fs::read_to_string(www.join(module)).unwrap();
+            for line in source.lines().filter(|l| l.starts_with("import ")) {
+                let imported = line.rsplit("\"./").next().unwrap().trim_end_matches("\";");
+                let at = MODULES.iter().position(|m| *m == imported);
+                assert!(
+                    at.is_some_and(|at| at < position),
+                    "{module} imports {imported}, which MODULES lacks or lists later"
+                );
+            }
+        }
     }
 
     #[test]

@@ -39,15 +39,21 @@ after(async () => {
   server?.close();
 });
 
+/** Scrolls the panels into view (they draw as they appear) and waits for both to be drawn. */
+async function showPanels(page) {
+  await page.waitForSelector("#panels .panel");
+  await page.$eval("#workspace-view", (w) => w.scrollIntoView());
+  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+}
+
 const panelKeys = (page) => page.$$eval("#panels .panel", (ps) => ps.map((p) => p.dataset.key));
 
 test("every metric is a panel, sectioned by prefix, in each run's colour from the table", async () => {
   const { page, problems, close } = await newPage(browser);
   await page.goto(`${server.url}/?db=/fixtures/basic.db`);
-  await page.waitForSelector("#panels .panel.drawn");
+  await showPanels(page);
   assert.deepEqual(await panelKeys(page), ["train/loss", "val/accuracy"]);
   assert.deepEqual(await page.$$eval("#panels .panel-section", (ss) => ss.map((s) => s.dataset.section)), ["train/", "val/"]);
-  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
   // One colour per run: every line of every panel has its run's swatch colour in the table.
   const mismatches = await page.evaluate(() => {
     const swatch = (id) => getComputedStyle(document.querySelector(`#runs tr[data-run="${id}"] .swatch`)).backgroundColor;
@@ -66,7 +72,7 @@ test("every metric is a panel, sectioned by prefix, in each run's colour from th
 test("the key filter, hover shared by every panel, hiding runs, and a panel opened as the detail chart", async () => {
   const { page, problems, close } = await newPage(browser);
   await page.goto(`${server.url}/?db=/fixtures/basic.db`);
-  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+  await showPanels(page);
 
   await page.hover("#panels .panel[data-key='train/loss'] .overlay");
   assert.equal(await page.getAttribute("#panels .panel[data-key='val/accuracy'] .rule", "visibility"), "visible",
@@ -84,17 +90,19 @@ test("the key filter, hover shared by every panel, hiding runs, and a panel open
   await page.fill("#key-filter", "nothing-like-this");
   await page.waitForSelector("text=No metric matches /nothing-like-this/.");
   await page.fill("#key-filter", "");
-  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+  await showPanels(page);
 
   // Showing one run (one click on its box) leaves only its lines in every panel.
   const every = await page.$$eval("#panels .panel.drawn path.line", (ps) => ps.length);
   const first = await page.getAttribute("#runs tbody tr:first-child", "data-run");
   await page.check("#runs tbody tr:first-child input[type=checkbox]");
+  await page.$eval("#workspace-view", (w) => w.scrollIntoView());
   await page.waitForFunction((id) => {
     const paths = [...document.querySelectorAll("#panels .panel.drawn path.line")];
     return document.querySelectorAll("#panels .panel.drawn").length === 2 && paths.length === 2 && paths.every((p) => p.dataset.run === id);
   }, first);
   await page.uncheck("#runs tbody tr:first-child input[type=checkbox]");
+  await page.$eval("#workspace-view", (w) => w.scrollIntoView());
   await page.waitForFunction((n) => document.querySelectorAll("#panels .panel.drawn").length === 2
     && document.querySelectorAll("#panels .panel.drawn path.line").length === n, every);
 
@@ -135,7 +143,7 @@ test("the dark theme follows the system setting", async () => {
   const { page, problems, close } = await newPage(browser);
   await page.emulateMedia({ colorScheme: "dark" });
   await page.goto(`${server.url}/?db=/fixtures/basic.db`);
-  await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === 2);
+  await showPanels(page);
   const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   assert.equal(background, "rgb(20, 23, 28)");
   await page.screenshot({ path: join(artifacts, "workspace-dark.png"), fullPage: true });
