@@ -147,10 +147,13 @@ async function update(options = {}) {
       renderRuns($("runs-view"), ctx);
       performance.mark("runstore:table");
     } else if (options.only === "chart" && state.view === "runs") {
-      renderWorkspace($("workspace-view"), ctx);
+      // The panels follow once the change settles (a smoothing slider sends many).
+      clearTimeout(ctx.panelsLater);
+      ctx.panelsLater = setTimeout(() => $("workspace-view") && renderWorkspace($("workspace-view"), ctx), 120);
       await renderChart($("chart-view"), ctx);
+    } else {
+      await (views[state.view] ?? views.runs)($("view"));
     }
-    else await (views[state.view] ?? views.runs)($("view"));
   } catch (e) {
     $("view").replaceChildren(h("p", { className: "error", role: "alert" }, e.message));
   }
