@@ -16,6 +16,9 @@ export async function renderRun(root, ctx, row) {
   const { client } = ctx;
   const run = row.run;
   const doc = await client.call(row.fileKey, "provenance", run.id);
+  // The run's experiment: what the experiment manager records above runs.
+  const experiment = (await client.call(row.fileKey, "experiments")).find((e) => e.name === run.experiment);
+  const experimentArtifacts = experiment ? await client.call(row.fileKey, "experimentArtifacts", experiment.id) : [];
   const batches = h("div", { id: "batches" });
   root.replaceChildren(...[
     h("h2", {}, `Run ${run.name}`),
@@ -33,6 +36,12 @@ export async function renderRun(root, ctx, row) {
     section("Environment", doc.environment ? entriesTable(doc.environment) : h("p", { className: "muted" }, "none recorded")),
     section("Artifacts (run, epochs and batches)", list(doc.artifacts, (a) => objectsTable(a, ["name", "kind", "uri", "epoch", "batch", "size_bytes", "sha256"]))),
     outputSection(doc.artifacts),
+    experiment ? section(`Experiment ${experiment.name}`,
+      h("p", { className: "muted" }, `${experiment.description || "no description"} · ${experiment.status} · ${experiment.trials} trials · ${experiment.runs} runs`),
+      Object.keys(experiment.params).length ? entriesTable(experiment.params) : null,
+      Object.keys(experiment.tags).length ? h("div", { className: "experiment-tags" }, h("h4", {}, "Tags"), entriesTable(experiment.tags)) : null,
+      experiment.results ? h("div", {}, h("h4", {}, "Results"), entriesTable(experiment.results)) : null,
+      h("h4", {}, "Artifacts"), list(experimentArtifacts, (a) => objectsTable(a, ["name", "kind", "uri", "size_bytes", "sha256"]), "none")) : null,
     section("Epochs", list(doc.epochs, (e) => objectsTable(e, null, async (epoch) => {
       const rows = await client.call(row.fileKey, "batches", run.id, epoch.epoch);
       batches.replaceChildren(h("h4", {}, `Batches of epoch ${epoch.epoch}`), list(rows, (b) => objectsTable(b)));

@@ -106,6 +106,13 @@ test("the key filter, hover shared by every panel, hiding runs, and a panel open
   await page.waitForFunction((n) => document.querySelectorAll("#panels .panel.drawn").length === 2
     && document.querySelectorAll("#panels .panel.drawn path.line").length === n, every);
 
+  // The run view shows the run's experiment too: its description and tags.
+  await page.click("#runs tbody tr:first-child a.run-link");
+  await page.waitForSelector("text=Experiment sweep");
+  assert.match(await page.textContent("#view .experiment-tags"), /team\s*<script>alert\(1\)<\/script>/);
+  await page.click('#tabs button[data-view="runs"]');
+  await showPanels(page);
+
   await page.click("#panels .panel[data-key='val/accuracy'] .panel-title");
   await page.waitForFunction(() => document.querySelector("#metric")?.value === "val/accuracy");
   assert.match(await page.textContent("#chart svg .title"), /val\/accuracy/);
