@@ -12,6 +12,10 @@
 //     processes above the page's baseline while opening, against sql.js opening the same file.
 // P3b: bytes one <runstore-chart> fetches (HTTP range requests) to draw from the 1 GB file.
 // P4: gzip bytes of everything needed to draw the first chart (page and embed), against sql.js.
+// P13: 10,000 runs × 20 metrics: from handing the file over to the runs table laid out and the
+//      chart drawn (the first screen), then the first metric panel after scrolling to them;
+//      sorting the table by a metric; against sql.js
+//      reading the same file whole and laying out a plain table (bench/sqljs-table.html).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -28,12 +32,13 @@ const SAME_FILE_SUMMARIES = "SELECT r.name, s.key, s.count, s.min_value, s.max_v
 const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
 
 /** The seeded runstore file (and plain twin) of `points` points, generated once. */
-function dataFile(points, plain) {
-  const ours = join(data, `runs-${points}.db`), twin = join(data, `plain-${points}.db`);
+function dataFile(points, plain, shape = []) {
+  const name = shape.length ? `runs-${points}-${shape.join("-").replaceAll("--", "")}` : `runs-${points}`;
+  const ours = join(data, `${name}.db`), twin = join(data, `plain-${points}.db`);
   if (!existsSync(ours) || (plain && !existsSync(twin))) {
     for (const f of [ours, twin]) if (existsSync(f)) execFileSync("rm", [f]);
     execFileSync("cargo", ["run", "--release", "--locked", "-q", "-p", "runstore", "--no-default-features", "--example", "generate", "--", ours, String(points),
-      ...(plain ? ["--plain", twin] : [])], { stdio: "inherit", cwd: root });
+      ...(plain ? ["--plain", twin] : []), ...shape], { stdio: "inherit", cwd: root });
   }
   return { ours, plain: twin, size: statSync(ours).size, plainSize: plain ? statSync(twin).size : 0 };
 }
@@ -115,7 +120,8 @@ try {
   if (wants("p4")) {
     const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(root, f)), { level: 9 }).length, 0);
     const shared = ["www/pkg/runstore_web.js", "www/pkg/runstore_web_bg.wasm", "www/worker.js", "www/client.js", "www/chart.js"];
-    const page = gz([...shared, "www/index.html", "www/style.css", "www/app.js", "www/dom.js", "www/runs-view.js", "www/chart-view.js", "www/detail-view.js", "www/sql-view.js"]);
+    const page = gz([...shared, "www/index.html", "www/style.css", "www/app.js", "www/dom.js", "www/runs-view.js", "www/chart-view.js",
+      "www/run-colors.js", "www/workspace-view.js", "www/hparams-view.js", "www/detail-view.js", "www/sql-view.js"]);
     const embed = gz([...shared, "www/runstore-chart.js"]);
     const wasm = gz(["www/pkg/runstore_web_bg.wasm"]);
     const sqljs = gz(["node_modules/sql.js/dist/sql-wasm.js", "node_modules/sql.js/dist/sql-wasm.wasm"]);
@@ -142,6 +148,47 @@ try {
       const vs = (ms) => ms === Infinity ? "failed" : `${ms.toFixed(0)} ms = ${(ms / best.ours).toFixed(1)}x`;
       console.log(`  best: runstore ${best.ours.toFixed(0)} ms; sql.js plain GROUP BY ${vs(best.sqljs)}; sql.js same file ${vs(best.same)}`);
     }
+  }
+  if (wants("p13")) {
+    const f = dataFile(400_000, false, ["--runs", "10000", "--series", "20"]);
+    console.log(`P13 10,000 runs × 20 metrics (${mb(f.size)}): file handed over → table + chart + first panel; sort by a metric`);
+    const best = { open: Infinity, panel: Infinity, sort: Infinity, sqlOpen: Infinity, sqlSort: Infinity };
+    for (let round = 0; round < 3; round++) {
+      const { page, problems, close } = await newPage(browser);
+      await page.goto(server.url);
+      await page.waitForSelector("html[data-ready]");
+      await page.setInputFiles("#file", f.ours);
+      await page.waitForSelector("#chart path.line", { timeout: 120_000 });
+      await page.waitForSelector("#runs tbody tr");
+      // The first screen: the table and the chart (the panels are below them).
+      const open = await measure(page, "runstore:open", "runstore:chart");
+      // Then the panels, drawn as they scroll into view.
+      await page.evaluate(() => { performance.mark("bench:scroll"); document.querySelector("#workspace-view").scrollIntoView(); });
+      await page.waitForSelector("#panels .panel.drawn", { timeout: 120_000 });
+      const panel = await measure(page, "bench:scroll", "runstore:panel");
+      const column = "metrics.train/loss.last";
+      await page.evaluate((c) => { performance.mark("bench:sort"); document.querySelector(`#runs th[data-column="${c}"]`).click(); }, column);
+      await page.waitForSelector(`#runs th[data-column="${column}"][aria-sort="ascending"]`);
+      const sort = await measure(page, "bench:sort", "runstore:table");
+      if (problems.length) throw new Error(problems.join("; "));
+      await close();
+      const other = await newPage(browser);
+      await other.page.goto(`${server.url}/bench/sqljs-table.html`);
+      await other.page.waitForSelector("html[data-ready]");
+      await other.page.setInputFiles("#file", f.ours);
+      await other.page.waitForSelector("#done:not([hidden])", { timeout: 300_000 });
+      const sqlOpen = await measure(other.page, "sqljs:open", "sqljs:done");
+      await other.page.click("#sort");
+      await other.page.waitForFunction(() => performance.getEntriesByName("sqljs:sorted").length > 0);
+      const sqlSort = await measure(other.page, "sqljs:sort", "sqljs:sorted");
+      const shape = await other.page.textContent("#done");
+      await other.close();
+      best.open = Math.min(best.open, open); best.sort = Math.min(best.sort, sort); best.panel = Math.min(best.panel, panel);
+      best.sqlOpen = Math.min(best.sqlOpen, sqlOpen); best.sqlSort = Math.min(best.sqlSort, sqlSort);
+      console.log(`  round ${round}: runstore open ${open.toFixed(0)} ms, first panel after scrolling ${panel.toFixed(0)} ms, sort ${sort.toFixed(0)} ms   sql.js + plain table ${shape}: open ${sqlOpen.toFixed(0)} ms, sort ${sqlSort.toFixed(0)} ms`);
+    }
+    console.log(`  best: runstore open ${best.open.toFixed(0)} ms (target ≤ 400), first panel ${best.panel.toFixed(0)} ms, sort ${best.sort.toFixed(0)} ms (target ≤ 50); ` +
+      `sql.js + plain table open ${best.sqlOpen.toFixed(0)} ms = ${(best.sqlOpen / best.open).toFixed(1)}x, sort ${best.sqlSort.toFixed(0)} ms = ${(best.sqlSort / best.sort).toFixed(1)}x`);
   }
   if (wants("p3") || wants("p3b")) {
     for (const [label, points] of [["1 GB", 55_000_000], ["2.4 GB", 132_000_000]]) {
