@@ -7,6 +7,7 @@ import { h, text } from "./dom.js";
 import { runColor } from "./run-colors.js";
 import { cellValue } from "./runs-view.js";
 import { formatNumber } from "./chart.js";
+import { metricKeys } from "./workspace-view.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const BOX = { width: 1100, height: 380, top: 48, bottom: 36, side: 70 };
@@ -44,9 +45,7 @@ export function axisOf(column, rows) {
 
 /** The metric summaries to choose from: `metrics.KEY.last|min|max` of every plain series. */
 function summaries(rows) {
-  const keys = new Set();
-  for (const { run } of rows) for (const s of run.metrics) if (s.label === "") keys.add(s.key);
-  return [...keys].sort().flatMap((k) => ["last", "min", "max"].map((a) => `metrics.${k}.${a}`));
+  return metricKeys(rows).flatMap((k) => ["last", "min", "max"].map((a) => `metrics.${k}.${a}`));
 }
 
 /** Renders the hyperparameter view into `root`. */
