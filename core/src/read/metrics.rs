@@ -93,11 +93,11 @@ pub struct FinalValue {
     pub value: Option<f64>,
 }
 
-const SUMMARY_SQL: &str = "SELECT s.id, s.run_id, s.key, s.context, s.label, s.count, s.nan_count,
+pub(super) const SUMMARY_SQL: &str = "SELECT s.id, s.run_id, s.key, s.context, s.label, s.count, s.nan_count,
         s.first_step, s.last_step, s.first_ms, s.last_ms, s.last_value, s.min_value, s.max_value, s.sum_value
  FROM metric_series s";
 
-fn summary(r: &Row<'_>) -> rusqlite::Result<(SeriesSummary, String)> {
+pub(super) fn summary(r: &Row<'_>) -> rusqlite::Result<(SeriesSummary, String)> {
     let count: i64 = r.get(5)?;
     let nan_count: i64 = r.get(6)?;
     let valid = count - nan_count;
@@ -126,7 +126,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<(SeriesSummary, String)> {
     ))
 }
 
-fn with_context((mut s, ctx): (SeriesSummary, String)) -> Result<SeriesSummary> {
+pub(super) fn with_context((mut s, ctx): (SeriesSummary, String)) -> Result<SeriesSummary> {
     s.context = Context::from_json(&ctx)?.labels().clone();
     Ok(s)
 }

@@ -7,6 +7,7 @@ mod metrics;
 mod provenance;
 mod registry;
 mod resources;
+mod run_table;
 mod runs;
 mod stats;
 
@@ -20,6 +21,7 @@ pub use metrics::{FinalValue, OverviewBucket, SeriesSummary};
 pub use provenance::{BatchInfo, CodeInfo, DatasetInfo, EnvironmentInfo, EpochInfo};
 pub use registry::{ModelInfo, ModelStats, ModelVersionInfo};
 pub use resources::{RESOURCE_BUDGET, ResourceSeries, ResourceStats, SpanInfo, SpanStats};
+pub use run_table::{MetricColumn, RunTable};
 pub use runs::{MIN_CRASH_AGE_MS, MISSED_HEARTBEATS, RunInfo, RunQuery, RunState};
 pub use stats::StoreStats;
 

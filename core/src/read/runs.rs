@@ -1,6 +1,6 @@
 //! Runs with their params, tags and metric summaries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{OptionalExtension, Row};
 
@@ -172,7 +172,20 @@ impl Store {
         let mut stmt = self.conn().prepare(&sql.text)?;
         let raws =
             stmt.query_map(rusqlite::params_from_iter(params), raw_run)?.collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter().map(|raw| self.finish_run(raw, query.now_ms, query.with_metrics)).collect()
+        let mut runs =
+            raws.into_iter().map(|raw| finish_run(raw, query.now_ms)).collect::<Result<Vec<_>>>()?;
+        self.attach_params_and_tags(&mut runs)?;
+        if query.with_metrics {
+            let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+            let mut summaries: Vec<Vec<(SeriesSummary, String)>> = vec![Vec::new(); runs.len()];
+            self.each_summary(&ids, |at, s, context| summaries[at].push((s, context.to_owned())))?;
+            for (run, mut list) in runs.iter_mut().zip(summaries) {
+                // The order of `series_summaries`: key, context, label.
+                list.sort_by(|(a, ac), (b, bc)| (&a.key, ac, &a.label).cmp(&(&b.key, bc, &b.label)));
+                run.metrics = list.into_iter().map(super::metrics::with_context).collect::<Result<_>>()?;
+            }
+        }
+        Ok(runs)
     }
 
     /// One run by id (or by a unique name), with its metric summaries.
@@ -182,7 +195,13 @@ impl Store {
         let mut raws = stmt.query_map([id_or_name], raw_run)?.collect::<Result<Vec<_>, _>>()?;
         match raws.len() {
             0 => Err(Error::not_found("run", id_or_name)),
-            1 => self.finish_run(raws.remove(0), now_ms, true),
+            1 => {
+                let mut run = finish_run(raws.remove(0), now_ms)?;
+                run.params = load_params(self.conn(), "run", &run.id)?;
+                run.tags = load_tags(self.conn(), "run", &run.id)?;
+                run.metrics = self.series_summaries(&run.id)?;
+                Ok(run)
+            }
             _ => Err(Error::invalid("run", format!("name {id_or_name:?} is not unique; use the run id"))),
         }
     }
@@ -197,20 +216,101 @@ impl Store {
             .is_some())
     }
 
-    fn finish_run(&self, raw: RawRun, now_ms: Option<i64>, with_metrics: bool) -> Result<RunInfo> {
-        let status: RunStatus = raw.status.parse()?;
-        let mut run = raw.info;
-        run.status = status;
-        run.state = RunState::judge(status, run.heartbeat_ms, raw.interval_ms, now_ms);
-        run.duration_ms = run.started_ms.and_then(|s| run.ended_ms.or(run.heartbeat_ms).map(|e| e - s));
-        run.results = parse_column(raw.results)?;
-        run.params = load_params(self.conn(), "run", &run.id)?;
-        run.tags = load_tags(self.conn(), "run", &run.id)?;
-        if with_metrics {
-            run.metrics = self.series_summaries(&run.id)?;
+    /// Fills in the params and tags of `runs`: with a lookup per run for a few runs, with one
+    /// pass over each table for many (10,000 runs cost two scans, not 20,000 queries).
+    pub(super) fn attach_params_and_tags(&self, runs: &mut [RunInfo]) -> Result<()> {
+        if runs.len() <= BULK_ABOVE {
+            for run in runs.iter_mut() {
+                run.params = load_params(self.conn(), "run", &run.id)?;
+                run.tags = load_tags(self.conn(), "run", &run.id)?;
+            }
+            return Ok(());
         }
-        Ok(run)
+        let index = run_index(runs);
+        let mut params: Vec<BTreeMap<String, ParamValue>> = vec![BTreeMap::new(); runs.len()];
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT owner_id, key, kind, value FROM params WHERE owner_kind = 'run'")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(&at) = row.get_ref(0)?.as_str().ok().and_then(|id| index.get(id)) {
+                let kind: String = row.get(2)?;
+                params[at].insert(row.get(1)?, ParamValue::from_sql(&kind, row.get_ref(3)?)?);
+            }
+        }
+        let mut tags: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); runs.len()];
+        let mut stmt =
+            self.conn().prepare_cached("SELECT owner_id, key, value FROM tags WHERE owner_kind = 'run'")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(&at) = row.get_ref(0)?.as_str().ok().and_then(|id| index.get(id)) {
+                tags[at].insert(row.get(1)?, row.get(2)?);
+            }
+        }
+        for ((run, p), t) in runs.iter_mut().zip(params).zip(tags) {
+            run.params = p;
+            run.tags = t;
+        }
+        Ok(())
     }
+
+    /// Calls `f(position in run_ids, summary, context JSON)` for every series of the runs
+    /// `run_ids`, in no particular order (context left empty in the summary: parse the JSON
+    /// once per distinct text). One lookup per run, or one pass over every series when these
+    /// are many runs and a large part of the file's.
+    pub(super) fn each_summary(
+        &self,
+        run_ids: &[&str],
+        mut f: impl FnMut(usize, SeriesSummary, &str),
+    ) -> Result<()> {
+        let bulk = run_ids.len() > BULK_ABOVE && {
+            let all: i64 =
+                self.conn().prepare_cached("SELECT count(*) FROM runs")?.query_row([], |r| r.get(0))?;
+            run_ids.len() as i64 * 4 >= all
+        };
+        if !bulk {
+            let mut stmt = self
+                .conn()
+                .prepare_cached(&format!("{} WHERE s.run_id = ?1", super::metrics::SUMMARY_SQL))?;
+            for (at, id) in run_ids.iter().enumerate() {
+                for row in stmt.query_map([id], super::metrics::summary)? {
+                    let (summary, context) = row?;
+                    f(at, summary, &context);
+                }
+            }
+            return Ok(());
+        }
+        let index: HashMap<&str, usize> = run_ids.iter().enumerate().map(|(at, id)| (*id, at)).collect();
+        let mut stmt = self.conn().prepare_cached(super::metrics::SUMMARY_SQL)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(&at) = row.get_ref(1)?.as_str().ok().and_then(|id| index.get(id)) {
+                let (summary, context) = super::metrics::summary(row)?;
+                f(at, summary, &context);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Past this many runs, a listing reads params, tags and series in one pass per table
+/// instead of looking each run up.
+const BULK_ABOVE: usize = 32;
+
+/// Each run's position, by id.
+fn run_index(runs: &[RunInfo]) -> HashMap<&str, usize> {
+    runs.iter().enumerate().map(|(at, run)| (run.id.as_str(), at)).collect()
+}
+
+/// The status, state, duration and results of a run read from its row.
+fn finish_run(raw: RawRun, now_ms: Option<i64>) -> Result<RunInfo> {
+    let status: RunStatus = raw.status.parse()?;
+    let mut run = raw.info;
+    run.status = status;
+    run.state = RunState::judge(status, run.heartbeat_ms, raw.interval_ms, now_ms);
+    run.duration_ms = run.started_ms.and_then(|s| run.ended_ms.or(run.heartbeat_ms).map(|e| e - s));
+    run.results = parse_column(raw.results)?;
+    Ok(run)
 }
 
 struct RawRun {

@@ -84,6 +84,16 @@ impl Default for SourceOptions {
     }
 }
 
+impl SourceOptions {
+    /// For a file on the reader's own machine (a browser `File` read with `FileReaderSync`):
+    /// there a read costs about the same whatever its size up to tens of KiB (1.6 ms for 8 KiB
+    /// or 64 KiB in Chromium) and bytes cost nothing, so blocks are 64 KiB and 64 MiB of them
+    /// are kept; a scan of a 10,000-run listing takes 400 fetches instead of 10,000.
+    pub fn local_file() -> SourceOptions {
+        SourceOptions { block_size: 64 << 10, cache_bytes: 64 << 20, ..SourceOptions::default() }
+    }
+}
+
 /// What reading a source has cost so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SourceCounters {
