@@ -10,6 +10,7 @@ import { renderSql } from "./sql-view.js";
 import { renderWorkspace } from "./workspace-view.js";
 import { renderHparams } from "./hparams-view.js";
 import { runColor } from "./run-colors.js";
+import { RunTable, FIRST_PART, metricKeys } from "./run-table.js";
 
 const $ = (id) => document.getElementById(id);
 const client = sharedClient();
@@ -72,24 +73,50 @@ const ctx = {
   showRun: (row) => { state.detail = row; state.view = "run"; update(); },
 };
 
-/** Loads the runs of every open file through the filter language. */
+/**
+ * Loads the runs of every open file through the filter language, with the summaries of the
+ * first FIRST_PART runs of each (all when the table is sorted by a metric); `summariseRest`
+ * reads the others.
+ */
 async function loadRuns() {
   const rows = [];
   const problems = [];
+  const tables = [];
+  const whole = state.sort?.column.startsWith("metrics.") ? null : FIRST_PART;
   for (const file of state.files.filter((f) => f.runstore)) {
     try {
-      const runs = await client.call(file.key, "runs", state.filter || null, null, Date.now());
+      const table = new RunTable(file, await client.call(file.key, "runTable", state.filter || null, null, Date.now(), whole));
+      tables.push(table);
       // A loop, not push(...runs): spreading an array into arguments throws past ~100k runs.
-      for (const run of runs) rows.push({ fileKey: file.key, fileName: file.name, run });
+      for (const row of table.rows) rows.push(row);
       // Colours are given in the order runs are first listed, and kept.
-      for (let i = rows.length - runs.length; i < rows.length; i++) runColor(rows[i]);
+      for (const row of table.rows) runColor(row);
     } catch (e) {
       problems.push(e.message);
     }
   }
   state.rows = rows;
+  ctx.tables = tables;
   $("filter-error").textContent = problems[0] ?? "";
   $("filter-error").hidden = !problems.length;
+}
+
+/**
+ * Reads the summaries of the runs loadRuns left, after the first screen, then shows them:
+ * the table's cells (and everything else when new metrics turned up or another view shows).
+ * `ctx.summarised` resolves when every run's summaries are read.
+ */
+function summariseRest() {
+  const tables = ctx.tables;
+  const stale = () => ctx.tables !== tables;
+  const keysBefore = metricKeys(state.rows, false).join("\n");
+  ctx.summarised = (async () => {
+    if (tables.every((t) => t.summarised === t.size)) return;
+    for (const table of tables) if (!(await table.loadRest(client, stale))) return;
+    performance.mark("runstore:summarised");
+    const changed = metricKeys(state.rows, false).join("\n") !== keysBefore;
+    await update(changed || state.view !== "runs" ? {} : { only: "table" });
+  })().catch((e) => showError(`reading the runs' summaries failed: ${e.message}`));
 }
 
 /** A file's counts for the files table: "…" while they are read (after the first view). */
@@ -177,6 +204,7 @@ async function openAll(sources) {
   renderFiles();
   await loadRuns();
   await update();
+  summariseRest();
   // The files' counts come last: they read every table, and the runs and chart come first.
   await Promise.all(state.files.filter((f) => f.runstore && !f.stats).map(async (f) => {
     f.stats = client.call(f.key, "stats").catch((e) => ({ error: e.message }));
@@ -202,6 +230,7 @@ function wire() {
     state.filter = filter.value.trim();
     await loadRuns();
     await update();
+    summariseRest();
   });
   for (const tab of document.querySelectorAll("#tabs button")) {
     tab.addEventListener("click", () => { state.view = tab.dataset.view; update(); });

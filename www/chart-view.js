@@ -3,6 +3,7 @@
 import { h, text, csv, download } from "./dom.js";
 import { drawChart, PALETTE } from "./chart.js";
 import { runColor } from "./run-colors.js";
+import { summary, metricKeys, labelsOf } from "./run-table.js";
 
 export const X_AXES = { step: "step", epoch: "epoch", wall_time: "time", relative: "seconds since start" };
 
@@ -14,7 +15,7 @@ export function chartedRows(state) {
 
 /** The series of `row` for the state's metric and label. */
 function seriesOf(row, state) {
-  return row.run.metrics.find((s) => s.key === state.metric && s.label === (state.label ?? ""));
+  return summary(row, state.metric, state.label ?? "");
 }
 
 function controls(ctx, metrics, labels, params) {
@@ -100,11 +101,11 @@ async function groupData(ctx) {
 export async function renderChart(root, ctx) {
   const { state } = ctx;
   const rows = chartedRows(state);
-  const metrics = [...new Set(state.rows.flatMap((r) => r.run.metrics.map((s) => s.key)))].sort();
+  const metrics = metricKeys(state.rows, false);
   if (!metrics.length) { root.replaceChildren(h("p", { className: "muted" }, "No metrics in these runs.")); return; }
   // Default to a loss: what people look at first.
   if (!metrics.includes(state.metric)) state.metric = metrics.find((k) => k === "val/loss") ?? metrics.find((k) => /loss/.test(k)) ?? metrics[0];
-  const labels = [...new Set(state.rows.flatMap((r) => r.run.metrics.filter((s) => s.key === state.metric).map((s) => s.label)))].sort();
+  const labels = labelsOf(state.rows, state.metric);
   if (!labels.includes(state.label ?? "")) state.label = labels[0];
   const params = [...new Set(state.rows.flatMap((r) => Object.keys(r.run.params)))].sort();
   const figure = h("div", { id: "chart", className: "figure" });

@@ -19,7 +19,7 @@ function startWorker() {
  * Object.prototype's members. (The worker's objects arrive through structured cloning, which
  * defines each key as an own property but always gives objects Object.prototype.)
  */
-function nullPrototypes(value) {
+export function nullPrototypes(value) {
   const pending = [value];
   while (pending.length) {
     const v = pending.pop();

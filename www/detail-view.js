@@ -2,6 +2,7 @@
 // by side, the model registry, and system usage (resources and spans).
 import { h, text, duration, objectsTable, entriesTable } from "./dom.js";
 import { drawChart, PALETTE } from "./chart.js";
+import { summariesOf } from "./run-table.js";
 
 function section(title, ...content) {
   return h("section", { className: "card" }, h("h3", {}, title), ...content);
@@ -19,6 +20,7 @@ export async function renderRun(root, ctx, row) {
   // The run's experiment: what the experiment manager records above runs.
   const experiment = (await client.call(row.fileKey, "experiments")).find((e) => e.name === run.experiment);
   const experimentArtifacts = experiment ? await client.call(row.fileKey, "experimentArtifacts", experiment.id) : [];
+  const metrics = await summariesOf(client, row);
   const batches = h("div", { id: "batches" });
   root.replaceChildren(...[
     h("h2", {}, `Run ${run.name}`),
@@ -30,7 +32,7 @@ export async function renderRun(root, ctx, row) {
     section("Results", run.results && typeof run.results === "object" && !Array.isArray(run.results)
       ? entriesTable(run.results) : run.results !== null && run.results !== undefined ? h("pre", {}, JSON.stringify(run.results, null, 2))
         : h("p", { className: "muted" }, "none recorded (results summarise a run: run.log_results({...}) in Python, {\"results\": {...}} to RUNSTORE_SINK)")),
-    section("Metrics", objectsTable(run.metrics, ["key", "label", "count", "nan_count", "first_step", "last_step", "min", "max", "mean", "last"])),
+    section("Metrics", objectsTable(metrics, ["key", "label", "count", "nan_count", "first_step", "last_step", "min", "max", "mean", "last"])),
     section("Datasets", list(doc.datasets, (d) => objectsTable(d))),
     section("Code", doc.code ? entriesTable(doc.code) : h("p", { className: "muted" }, "none recorded")),
     section("Environment", doc.environment ? entriesTable(doc.environment) : h("p", { className: "muted" }, "none recorded")),

@@ -7,7 +7,7 @@ import { h, text } from "./dom.js";
 import { runColor } from "./run-colors.js";
 import { cellValue } from "./runs-view.js";
 import { formatNumber } from "./chart.js";
-import { metricKeys } from "./workspace-view.js";
+import { metricKeys } from "./run-table.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const BOX = { width: 1100, height: 380, top: 48, bottom: 36, side: 70 };
@@ -28,8 +28,9 @@ function svgEl(name, attrs, parent) {
  */
 export function axisOf(column, rows) {
   const values = rows.map((r) => cellValue(r, column));
-  const present = values.filter((v) => v !== undefined && v !== null && v !== "");
-  const numeric = present.length > 0 && present.every((v) => typeof v === "number" && Number.isFinite(v));
+  // NaN and ±Inf (a diverged run) have no place on an axis; they do not make it categorical.
+  const present = values.filter((v) => v !== undefined && v !== null && v !== "" && !(typeof v === "number" && !Number.isFinite(v)));
+  const numeric = present.length > 0 && present.every((v) => typeof v === "number");
   if (numeric) {
     let lo = Infinity, hi = -Infinity;
     for (const v of present) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
@@ -40,7 +41,7 @@ export function axisOf(column, rows) {
   const categories = [...new Set(present.map((v) => text(v)))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const place = new Map(categories.map((c, k) => [c, categories.length === 1 ? 0.5 : k / (categories.length - 1)]));
   return { column, numeric, categories, labels: [categories[0] ?? "", categories.at(-1) ?? ""],
-    at: (i) => (values[i] === undefined || values[i] === null || values[i] === "" ? null : place.get(text(values[i]))) };
+    at: (i) => (values[i] === undefined || values[i] === null || values[i] === "" ? null : place.get(text(values[i])) ?? null) };
 }
 
 /** The metric summaries to choose from: `metrics.KEY.last|min|max` of every plain series. */

@@ -2,6 +2,7 @@
 // language with its error, and selection of runs to chart and compare.
 import { h, text, cell, duration, csv, download } from "./dom.js";
 import { runColor } from "./run-colors.js";
+import { summary, awaitingSummaries, metricKeys } from "./run-table.js";
 
 const BASE_COLUMNS = ["file", "experiment", "trial", "run", "state", "duration"];
 
@@ -19,25 +20,20 @@ export function cellValue(row, column) {
   if (column.startsWith("params.")) return run.params[column.slice(7)];
   if (column.startsWith("tags.")) return run.tags[column.slice(5)];
   const m = /^metrics\.(.+)\.(last|min|max|mean|count)$/.exec(column);
-  if (m) {
-    const series = run.metrics.find((s) => s.key === m[1] && s.label === "");
-    return series ? series[m[2]] : undefined;
-  }
-  return undefined;
+  return m ? summary(row, m[1])?.[m[2]] : undefined;
 }
 
 /** Every column the rows offer. */
 export function availableColumns(rows) {
-  const params = new Set(), metrics = new Set(), tags = new Set();
+  const params = new Set(), tags = new Set();
   for (const { run } of rows) {
-    Object.keys(run.params).forEach((k) => params.add(k));
-    Object.keys(run.tags).forEach((k) => tags.add(k));
-    run.metrics.filter((s) => s.label === "").forEach((s) => metrics.add(s.key));
+    for (const k of Object.keys(run.params)) params.add(k);
+    for (const k of Object.keys(run.tags)) tags.add(k);
   }
   return [
     ...BASE_COLUMNS,
     ...[...params].sort().map((p) => `params.${p}`),
-    ...[...metrics].sort().flatMap((k) => ["last", "min", "max", "mean"].map((a) => `metrics.${k}.${a}`)),
+    ...metricKeys(rows).flatMap((k) => ["last", "min", "max", "mean"].map((a) => `metrics.${k}.${a}`)),
     ...[...tags].sort().map((t) => `tags.${t}`),
   ];
 }
@@ -93,8 +89,13 @@ export function renderRuns(root, ctx) {
     onchange: (e) => { rows.forEach((r) => e.target.checked ? state.selected.add(r.run.id) : state.selected.delete(r.run.id)); ctx.update(); } })),
   columns.map((c) => h("th", { className: "sortable", "data-column": c,
     "aria-sort": state.sort?.column === c ? (state.sort.descending ? "descending" : "ascending") : null,
-    // Only the table is laid out again: the charts do not depend on its order.
-    onclick: () => { state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending }; ctx.update({ only: "table" }); } },
+    // Only the table is laid out again: the charts do not depend on its order. A metric
+    // column sorts once every run's summaries are read.
+    onclick: async () => {
+      state.sort = { column: c, descending: state.sort?.column === c && !state.sort.descending };
+      if (c.startsWith("metrics.")) await ctx.summarised;
+      ctx.update({ only: "table" });
+    } },
   c + (state.sort?.column === c ? (state.sort.descending ? " ▼" : " ▲") : ""))));
   const rowNode = (row) => h("tr", { className: state.selected.has(row.run.id) ? "selected" : null, "data-run": row.run.id },
     h("td", { className: "pick" }, h("span", { className: "swatch", style: `background: ${runColor(row)}`, title: "this run's colour in every chart" }),
@@ -110,6 +111,7 @@ export function renderRuns(root, ctx) {
       const v = cellValue(row, c);
       if (c === "run") return h("td", {}, h("a", { href: "#", className: "run-link", onclick: (e) => { e.preventDefault(); ctx.showRun(row); } }, v));
       if (c === "state") return h("td", { className: `state-${v}` }, v);
+      if (c.startsWith("metrics.") && awaitingSummaries(row)) return h("td", { className: "num muted", title: "reading the summaries" }, "…");
       return c === "duration" ? h("td", { className: "num" }, duration(v)) : cell(v);
     }));
   const body = h("tbody", {});
@@ -137,8 +139,10 @@ export function renderRuns(root, ctx) {
     // The row height is measured once the table is in the page.
     requestAnimationFrame(() => { rowHeight = body.rows[0]?.getBoundingClientRect().height || 28; drawSlice(); });
   }
-  const exportCsv = h("button", { type: "button", onclick: () =>
-    download("runs.csv", csv(columns, rows.map((r) => columns.map((c) => cellValue(r, c))))) }, "Export CSV");
+  const exportCsv = h("button", { type: "button", onclick: async () => {
+    await ctx.summarised;
+    download("runs.csv", csv(columns, rows.map((r) => columns.map((c) => cellValue(r, c)))));
+  } }, "Export CSV");
   root.replaceChildren(
     h("div", { className: "toolbar" }, picker, exportCsv, count),
     scroller);

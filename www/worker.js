@@ -66,7 +66,8 @@ function open({ key, name, file, url, bytes }) {
   };
   if (file) {
     const read = fileReader(file);
-    attempt(() => RunStore.openSource(file.size, read), () => Database.openSource(file.size, read));
+    // A local file: reads cost per call, not per byte (RunStore.openSource's `local`).
+    attempt(() => RunStore.openSource(file.size, read, true), () => Database.openSource(file.size, read, true));
   } else if (url) {
     const remote = httpReader(url);
     if (remote.bytes) attempt(() => RunStore.open(remote.bytes), () => new Database(remote.bytes));

@@ -7,15 +7,9 @@ import { h } from "./dom.js";
 import { drawChart } from "./chart.js";
 import { chartedRows, seriesOptions, X_AXES } from "./chart-view.js";
 import { runColor } from "./run-colors.js";
+import { summary, metricKeys } from "./run-table.js";
 
 const PANEL = { width: 380, height: 230, budget: 300 };
-
-/** Every metric key the rows log a plain (unlabelled) value for, sorted. */
-export function metricKeys(rows) {
-  const keys = new Set();
-  for (const { run } of rows) for (const s of run.metrics) if (s.label === "") keys.add(s.key);
-  return [...keys].sort();
-}
 
 /** Keys by section: the prefix up to the first "/" (`train/`), or "" for keys without one. */
 function sections(keys) {
@@ -66,7 +60,7 @@ export function renderWorkspace(root, ctx) {
     const figure = panel.querySelector(".figure");
     try {
       const lines = (await Promise.all(rows.map(async (row) => {
-        const series = row.run.metrics.find((s) => s.key === key && s.label === "");
+        const series = summary(row, key);
         if (!series) return null;
         const data = await ctx.client.call(row.fileKey, "series", series.series_id, seriesOptions({ ...state, zoom: null }, PANEL.budget));
         return { label: row.run.name, x: data.x, y: data.smoothed ?? data.y, raw: data.smoothed ? data.y : null,

@@ -17,11 +17,12 @@ use crate::page::{GLUE, Page, WASM};
 use crate::{Error, Result};
 
 /// The page's modules, dependencies before the modules that import them.
-const MODULES: [&str; 11] = [
+const MODULES: [&str; 12] = [
     "dom.js",
     "chart.js",
     "run-colors.js",
     "client.js",
+    "run-table.js",
     "runs-view.js",
     "chart-view.js",
     "workspace-view.js",

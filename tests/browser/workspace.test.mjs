@@ -196,6 +196,35 @@ test("a 10,000-run file opens with only the rows in view laid out, sorts, and sc
     await close();
   });
 
+test("in a 10,000-run file, runs past the first screen get their summaries in the background, the run view too",
+  { skip: !existsSync(generate) && `no generator at ${generate} (cargo test -p runstore builds it)` }, async () => {
+    const { page, problems, close } = await newPage(browser);
+    await page.goto(`${server.url}/?db=/fixtures/many.db`);
+    await page.waitForFunction(() => /^10000 runs/.test(document.querySelector("#run-count")?.textContent ?? ""));
+    // The first screen's runs come with the listing: the first row has its values at once.
+    const column = "metrics.train/loss.last";
+    const columns = await page.$$eval("#runs thead th", (ths) => ths.map((th) => th.dataset.column ?? ""));
+    const at = columns.indexOf(column);
+    assert.ok(at > 0, `columns: ${columns}`);
+    assert.ok(Number.isFinite(await page.$eval("#runs tbody tr:not(.spacer)", (tr, i) => Number(tr.cells[i].textContent), at)));
+    await page.waitForFunction(() => performance.getEntriesByName("runstore:summarised").length > 0, null, { timeout: 120_000 });
+    // Unsorted, the last run is the last listed: read in the last part.
+    await page.$eval("#runs-view .scroll", (s) => { s.scrollTop = s.scrollHeight; });
+    await page.waitForFunction((i) => {
+      const last = [...document.querySelectorAll("#runs tbody tr:not(.spacer)")].at(-1);
+      return last?.querySelector(".run-link")?.textContent === "run-9999" && Number.isFinite(Number(last.cells[i].textContent));
+    }, at);
+    await page.$$eval("#runs tbody tr:not(.spacer) .run-link", (links) => links.at(-1).click());
+    await page.waitForSelector("h2:has-text('Run run-9999')");
+    const keys = await page.$$eval("section.card", (cards) => {
+      const metrics = cards.find((c) => c.querySelector("h3")?.textContent === "Metrics");
+      return [...metrics.querySelectorAll("tbody tr")].map((tr) => tr.cells[0].textContent);
+    });
+    assert.equal(keys.length, 3, `metrics of the last run: ${keys}`);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
 test("parallel coordinates: brushing an axis makes the runs inside it the selection; the scatter draws every run", async () => {
   const { page, problems, close } = await newPage(browser);
   await page.goto(`${server.url}/?db=/fixtures/basic.db&view=params`);

@@ -239,9 +239,10 @@ impl Database {
 
     /// Opens a file of `size` bytes lazily, read-only: `read(offset, length)` must return a
     /// `Uint8Array` synchronously (in a worker: `FileReaderSync` or a synchronous request).
+    /// `local`: as for `RunStore.openSource`.
     #[wasm_bindgen(js_name = openSource)]
-    pub fn open_source(size: f64, read: js_sys::Function) -> Result<Database, JsError> {
-        let options = runstore_core::source::SourceOptions::default();
+    pub fn open_source(size: f64, read: js_sys::Function, local: Option<bool>) -> Result<Database, JsError> {
+        let options = crate::store::source_options(local);
         let (conn, stats) =
             runstore_core::source::open_connection(Box::new(JsSource::new(size, read)), &options)
                 .map_err(|e| JsError::new(&e.to_string()))?;
@@ -773,14 +774,37 @@ mod tests {
             "return this.subarray(offset, offset + length)",
         );
         let read = read.bind0(&bytes);
-        let store = crate::RunStore::open_source(FIXTURE.len() as f64, read).unwrap();
-        let runs = js_sys::Array::from(&store.runs(None, None, None).unwrap());
-        assert_eq!(runs.length(), 5);
-        let stats = store.source_stats().unwrap();
-        assert!(js_sys::Reflect::get(&stats, &"bytes_fetched".into()).unwrap().as_f64().unwrap() > 0.0);
-        let console = store.sql().unwrap();
-        let count = console.exec("SELECT count(*) FROM runs", JsValue::UNDEFINED).unwrap();
-        assert!(String::from(js_sys::JSON::stringify(&count).unwrap()).contains("[[5]]"));
-        assert_eq!(console.export().unwrap().len(), FIXTURE.len());
+        // Read as a network file (small blocks) and as a local one (larger).
+        for local in [None, Some(true)] {
+            let store = crate::RunStore::open_source(FIXTURE.len() as f64, read.clone(), local).unwrap();
+            let runs = js_sys::Array::from(&store.runs(None, None, None).unwrap());
+            assert_eq!(runs.length(), 5);
+            let stats = store.source_stats().unwrap();
+            assert!(js_sys::Reflect::get(&stats, &"bytes_fetched".into()).unwrap().as_f64().unwrap() > 0.0);
+            let console = store.sql().unwrap();
+            let count = console.exec("SELECT count(*) FROM runs", JsValue::UNDEFINED).unwrap();
+            assert!(String::from(js_sys::JSON::stringify(&count).unwrap()).contains("[[5]]"));
+            assert_eq!(console.export().unwrap().len(), FIXTURE.len());
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_run_table_carries_runs_as_json_and_summaries_as_typed_arrays() {
+        let store = crate::RunStore::open(FIXTURE).unwrap();
+        let get = |v: &JsValue, k: &str| js_sys::Reflect::get(v, &k.into()).unwrap();
+        let table = store.run_table(None, None, None, Some(2.0)).unwrap();
+        let runs = js_sys::JSON::parse(&get(&table, "runsJson").as_string().unwrap()).unwrap();
+        assert_eq!(js_sys::Array::from(&runs).length(), 5);
+        assert_eq!(get(&table, "summarised").as_f64(), Some(2.0));
+        let columns = js_sys::Array::from(&get(&table, "metrics"));
+        assert!(columns.length() >= 2);
+        let last = js_sys::Float64Array::from(get(&columns.get(0), "last"));
+        assert_eq!(last.length(), 2, "the first two runs' summaries");
+        let first = js_sys::Array::from(&runs).get(0);
+        let ids = vec![get(&first, "id").as_string().unwrap()];
+        let one = js_sys::Array::from(&store.metric_columns(ids).unwrap());
+        assert_eq!(one.length(), columns.length());
+        let seen = js_sys::Float64Array::from(get(&one.get(0), "seriesId")).get_index(0);
+        assert_eq!(seen, js_sys::Float64Array::from(get(&columns.get(0), "seriesId")).get_index(0));
     }
 }

@@ -10,7 +10,9 @@ use runstore_core::source::{SourceOptions, SourceStats};
 use runstore_core::{RunQuery, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{from_js, js_error, resources_to_js, series_to_js, to_js};
+use crate::convert::{
+    from_js, js_error, metric_columns_to_js, resources_to_js, run_table_to_js, series_to_js, to_js,
+};
 use crate::js_source::JsSource;
 use crate::options::{ChartOptions, ResourceOptions, SeriesOptions};
 use crate::sql::{Connected, Database};
@@ -35,11 +37,13 @@ impl RunStore {
     /// Opens a file of `size` bytes lazily: `read(offset, length)` returns a `Uint8Array`
     /// synchronously (in a worker, `FileReaderSync` over `file.slice()` or a synchronous
     /// request with a `Range` header). Only the pages queries need are read, so files far
-    /// larger than memory (over 2 GiB included) open.
+    /// larger than memory (over 2 GiB included) open. `local`: the file is on this machine
+    /// (a dropped `File`), where a read's cost is per call rather than per byte, so reads are
+    /// fewer and larger; leave it out for files fetched over the network.
     #[wasm_bindgen(js_name = openSource)]
-    pub fn open_source(size: f64, read: js_sys::Function) -> Result<RunStore, JsError> {
+    pub fn open_source(size: f64, read: js_sys::Function, local: Option<bool>) -> Result<RunStore, JsError> {
         let source = Box::new(JsSource::new(size, read));
-        let (store, stats) = Store::from_source(source, &SourceOptions::default()).map_err(js_error)?;
+        let (store, stats) = Store::from_source(source, &source_options(local)).map_err(js_error)?;
         Ok(RunStore { store: Rc::new(store), source: Some(stats) })
     }
 
@@ -91,6 +95,38 @@ impl RunStore {
             ..Default::default()
         };
         to_js(&self.store.runs(&query).map_err(js_error)?)
+    }
+
+    /// The runs of `runs()` as a table: `{runsJson, metrics, summarised}`, where `runsJson` is
+    /// the JSON text of the runs (`RunInfo[]` with params and tags, no `metrics`: parse it
+    /// where it is used; see `RunTable`) and `metrics` one column per metric series kind
+    /// (key, context, label) whose summaries (`seriesId`, `count`, `nanCount`, `firstStep`,
+    /// `lastStep`, `last`, `min`, `max`, `mean`) are `Float64Array`s for the first
+    /// `summarised` runs, NaN where a run has no such series. `summarise` (default: all): how
+    /// many runs to summarise now; a page lists 10,000 runs, shows the first screen, and reads
+    /// the rest with `metricColumns`.
+    #[wasm_bindgen(js_name = runTable, unchecked_return_type = "RunTable")]
+    pub fn run_table(
+        &self,
+        filter: Option<String>,
+        sort: Option<String>,
+        now_ms: Option<f64>,
+        summarise: Option<f64>,
+    ) -> Result<JsValue, JsError> {
+        let query = RunQuery { filter, sort, now_ms: now_ms.map(|t| t as i64), ..Default::default() };
+        let summarise = summarise.map(|n| n.max(0.0) as usize);
+        run_table_to_js(&self.store.run_table(&query, summarise).map_err(js_error)?)
+    }
+
+    /// The metric summaries of the runs `runIds` as columns (`MetricColumn[]`, entry `i` for
+    /// `runIds[i]`, NaN where a run has no such series).
+    #[wasm_bindgen(js_name = metricColumns, unchecked_return_type = "MetricColumn[]")]
+    pub fn metric_columns(
+        &self,
+        #[wasm_bindgen(js_name = runIds)] run_ids: Vec<String>,
+    ) -> Result<JsValue, JsError> {
+        let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
+        metric_columns_to_js(&self.store.metric_columns(&ids).map_err(js_error)?)
     }
 
     /// Points of a series for a chart; see `SeriesOptions` (range, budget, x axis, smoothing).
@@ -306,4 +342,9 @@ mod tests {
         let message = js_sys::Error::from(value).message();
         assert!(String::from(message).contains("SQLite header"));
     }
+}
+
+/// How a lazily opened file is read: see [`RunStore::open_source`].
+pub(crate) fn source_options(local: Option<bool>) -> SourceOptions {
+    if local == Some(true) { SourceOptions::local_file() } else { SourceOptions::default() }
 }

@@ -37,6 +37,26 @@ export interface RunInfo {
   metrics: SeriesSummary[];
 }
 
+/**
+ * One kind of metric series (key, context, label) across a run table's runs: entry i of each
+ * array belongs to `runs[i]`; NaN where that run has no such series (`seriesId` NaN) or the
+ * summary has no value (no points, or only NaN points). A NaN last value is NaN with `count` > 0.
+ */
+export interface MetricColumn {
+  key: string; context: Record<string, string>; label: string;
+  seriesId: Float64Array; count: Float64Array; nanCount: Float64Array;
+  firstStep: Float64Array; lastStep: Float64Array;
+  last: Float64Array; min: Float64Array; max: Float64Array; mean: Float64Array;
+}
+
+/**
+ * Runs and the metric summaries of the first `summarised` as columns. `runsJson` is the JSON
+ * text of the runs (`RunInfo[]`, their `metrics` empty): a worker hands one string to a page
+ * far faster than 10,000 objects. Parse it where it is used (and give `params`, `tags` and
+ * `results` null prototypes, as the note on `RunInfo` says).
+ */
+export interface RunTable { runsJson: string; metrics: MetricColumn[]; summarised: number }
+
 export interface StoreStats {
   schema_version: number; experiments: number; trials: number; runs: number;
   runs_by_status: Record<string, number>; series: number; points: number; nan_points: number;
