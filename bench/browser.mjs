@@ -13,8 +13,8 @@
 // P3b: bytes one <runstore-chart> fetches (HTTP range requests) to draw from the 1 GB file.
 // P4: gzip bytes of everything needed to draw the first chart (page and embed), against sql.js.
 // P13: 10,000 runs × 20 metrics: from handing the file over to the runs table laid out and the
-//      chart drawn (the first screen), then the first metric panel after scrolling to them;
-//      sorting the table by a metric; against sql.js
+//      chart drawn (the first screen), the first metric panel, every run's summaries read;
+//      then sorting the table by a metric; against sql.js
 //      reading the same file whole and laying out a plain table (bench/sqljs-table.html).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -152,7 +152,7 @@ try {
   if (wants("p13")) {
     const f = dataFile(400_000, false, ["--runs", "10000", "--series", "20"]);
     console.log(`P13 10,000 runs × 20 metrics (${mb(f.size)}): file handed over → table + chart + first panel; sort by a metric`);
-    const best = { open: Infinity, panel: Infinity, sort: Infinity, sqlOpen: Infinity, sqlSort: Infinity };
+    const best = { open: Infinity, panel: Infinity, summarised: Infinity, sort: Infinity, sqlOpen: Infinity, sqlSort: Infinity };
     for (let round = 0; round < 3; round++) {
       const { page, problems, close } = await newPage(browser);
       await page.goto(server.url);
@@ -162,10 +162,14 @@ try {
       await page.waitForSelector("#runs tbody tr");
       // The first screen: the table and the chart (the panels are below them).
       const open = await measure(page, "runstore:open", "runstore:chart");
-      // Then the panels, drawn as they scroll into view.
-      await page.evaluate(() => { performance.mark("bench:scroll"); document.querySelector("#workspace-view").scrollIntoView(); });
+      // Then the panels, drawn as they come near the view (the first row may be drawn
+      // before the scroll): the first one, counted from the drop.
+      await page.evaluate(() => document.querySelector("#workspace-view").scrollIntoView());
       await page.waitForSelector("#panels .panel.drawn", { timeout: 120_000 });
-      const panel = await measure(page, "bench:scroll", "runstore:panel");
+      const panel = await measure(page, "runstore:open", "runstore:panel");
+      // Every run's summaries read in the background (sorting by a metric waits for them).
+      await page.waitForFunction(() => performance.getEntriesByName("runstore:summarised").length > 0, null, { timeout: 120_000 });
+      const summarised = await measure(page, "runstore:open", "runstore:summarised");
       const column = "metrics.train/loss.last";
       await page.evaluate((c) => { performance.mark("bench:sort"); document.querySelector(`#runs th[data-column="${c}"]`).click(); }, column);
       await page.waitForSelector(`#runs th[data-column="${column}"][aria-sort="ascending"]`);
@@ -184,10 +188,11 @@ try {
       const shape = await other.page.textContent("#done");
       await other.close();
       best.open = Math.min(best.open, open); best.sort = Math.min(best.sort, sort); best.panel = Math.min(best.panel, panel);
+      best.summarised = Math.min(best.summarised, summarised);
       best.sqlOpen = Math.min(best.sqlOpen, sqlOpen); best.sqlSort = Math.min(best.sqlSort, sqlSort);
-      console.log(`  round ${round}: runstore open ${open.toFixed(0)} ms, first panel after scrolling ${panel.toFixed(0)} ms, sort ${sort.toFixed(0)} ms   sql.js + plain table ${shape}: open ${sqlOpen.toFixed(0)} ms, sort ${sqlSort.toFixed(0)} ms`);
+      console.log(`  round ${round}: runstore open ${open.toFixed(0)} ms, first panel ${panel.toFixed(0)} ms after the drop, every summary read ${summarised.toFixed(0)} ms after the drop, sort ${sort.toFixed(0)} ms   sql.js + plain table ${shape}: open ${sqlOpen.toFixed(0)} ms, sort ${sqlSort.toFixed(0)} ms`);
     }
-    console.log(`  best: runstore open ${best.open.toFixed(0)} ms (target ≤ 400), first panel ${best.panel.toFixed(0)} ms, sort ${best.sort.toFixed(0)} ms (target ≤ 50); ` +
+    console.log(`  best: runstore open ${best.open.toFixed(0)} ms (target ≤ 400), first panel ${best.panel.toFixed(0)} ms, every summary ${best.summarised.toFixed(0)} ms, sort ${best.sort.toFixed(0)} ms (target ≤ 50); ` +
       `sql.js + plain table open ${best.sqlOpen.toFixed(0)} ms = ${(best.sqlOpen / best.open).toFixed(1)}x, sort ${best.sqlSort.toFixed(0)} ms = ${(best.sqlSort / best.sort).toFixed(1)}x`);
   }
   if (wants("p3") || wants("p3b")) {

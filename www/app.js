@@ -205,9 +205,11 @@ async function openAll(sources) {
   await loadRuns();
   await update();
   summariseRest();
-  // The files' counts come last: they read every table, and the runs and chart come first.
+  // The files' counts come last: they read every table, and the runs, charts and summaries
+  // come first (the summaries read the series the counts read again, then from memory).
+  await ctx.summarised;
   await Promise.all(state.files.filter((f) => f.runstore && !f.stats).map(async (f) => {
-    f.stats = client.call(f.key, "stats").catch((e) => ({ error: e.message }));
+    f.stats = client.callInBackground(f.key, "stats").catch((e) => ({ error: e.message }));
     f.stats = await f.stats;
   }));
   renderFiles();

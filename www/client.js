@@ -61,12 +61,12 @@ export class Client {
     this.ready = this.request("init", { wasm });
   }
 
-  /** One request to the worker. */
-  request(op, args) {
+  /** One request to the worker; a `background` one waits while others are waiting. */
+  request(op, args, background = false) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, args });
+      this.worker.postMessage({ id, op, args, background });
     });
   }
 
@@ -93,6 +93,11 @@ export class Client {
   /** Calls a RunStore method of an open file. */
   call(key, method, ...args) {
     return this.request("call", { key, method, args });
+  }
+
+  /** Calls a RunStore method of an open file when nothing else is waiting. */
+  callInBackground(key, method, ...args) {
+    return this.request("call", { key, method, args }, true);
   }
 
   /** Runs SQL in the console of an open file: [{columns, values}]. */

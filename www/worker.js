@@ -146,17 +146,33 @@ function buffers(value, out = []) {
   return out;
 }
 
-let queue = Promise.resolve();
-self.onmessage = ({ data: { id, op, args } }) => {
-  queue = queue.then(async () => {
-    try {
-      if (op !== "init") await ready;
-      const handler = ops[op];
-      if (!handler) throw new Error(`unknown operation ${op}`);
-      const result = await handler(args ?? {});
-      self.postMessage({ id, result }, [...new Set(buffers(result))]);
-    } catch (e) {
-      self.postMessage({ id, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } });
-    }
-  });
+// Requests run one at a time, in order, except that background ones (the rest of a long
+// listing's summaries) wait while others are waiting: a chart asked for meanwhile is drawn
+// next, not after every part.
+const waiting = [];
+let busy = false;
+
+async function runNext() {
+  if (busy || !waiting.length) return;
+  busy = true;
+  const next = waiting.findIndex((job) => !job.background);
+  const { id, op, args, background } = waiting.splice(next === -1 ? 0 : next, 1)[0];
+  try {
+    if (op !== "init") await ready;
+    const handler = ops[op];
+    if (!handler) throw new Error(`unknown operation ${op}`);
+    const result = await handler(args ?? {});
+    self.postMessage({ id, result }, [...new Set(buffers(result))]);
+  } catch (e) {
+    self.postMessage({ id, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } });
+  }
+  busy = false;
+  // After a background job, let the messages that came meanwhile arrive before choosing.
+  if (background) setTimeout(runNext, 0);
+  else runNext();
+}
+
+self.onmessage = ({ data }) => {
+  waiting.push(data);
+  runNext();
 };

@@ -11,14 +11,15 @@ use runstore_core::source::SourceOptions;
 use runstore_core::{BatchWriter, Context, Event, Id, Point, RunQuery, RunStatus, SeriesKey, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{js_error, series_to_js, to_js};
+use crate::convert::{js_error, metric_columns_to_js, run_table_to_js, series_to_js, to_js};
 
 /// Runs in the warm-up store, and the metrics each has.
 const RUNS: u64 = 100;
 const KEYS: [&str; 5] = ["loss", "accuracy", "lr", "grad_norm", "throughput"];
 
-/// Runs open, stats, runs with a filter, and a chart series once on a small in-memory store,
-/// read through the same lazy reader files use. Call it when the module has loaded.
+/// Runs open, stats, the run table (and runs) with a filter, and a chart series once on a
+/// small in-memory store, read through the same lazy reader files use. Call it when the
+/// module has loaded.
 #[wasm_bindgen(js_name = warmUp)]
 pub fn warm_up() -> Result<(), JsError> {
     let mut store = Store::open_in_memory(0).map_err(js_error)?;
@@ -64,9 +65,15 @@ pub fn warm_up() -> Result<(), JsError> {
     }));
     BatchWriter::new().write(&mut store, &events).and_then(|o| o.all_written()).map_err(js_error)?;
     let bytes = store.to_bytes().map_err(js_error)?;
-    let (store, _) = Store::from_source(Box::new(bytes), &SourceOptions::default()).map_err(js_error)?;
+    let (store, _) = Store::from_source(Box::new(bytes), &SourceOptions::local_file()).map_err(js_error)?;
     to_js(&store.stats().map_err(js_error)?)?;
-    let query = RunQuery { filter: Some("params.lr > 0".into()), with_metrics: true, ..Default::default() };
+    // The page's listing: the table with its first part, then the rest in the background.
+    let query = RunQuery { filter: Some("params.lr > 0".into()), ..Default::default() };
+    let table = store.run_table(&query, Some(10)).map_err(js_error)?;
+    run_table_to_js(&table)?;
+    let rest: Vec<&str> = table.runs[10..].iter().map(|r| r.id.as_str()).collect();
+    metric_columns_to_js(&store.metric_columns(&rest).map_err(js_error)?)?;
+    let query = RunQuery { with_metrics: true, ..query };
     let runs = store.runs(&query).map_err(js_error)?;
     to_js(&runs)?;
     let series =
