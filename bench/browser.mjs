@@ -1,4 +1,4 @@
-// Browser benchmarks P2, P3, P3b and P4 (see BENCHMARKS.md), in Debian's headless Chromium.
+// Browser benchmarks P2, P2b, P3, P3b, P4, P13 and P14 (see BENCHMARKS.md), in Debian's headless Chromium.
 //
 //   node bench/browser.mjs            all of them (generates the seeded data files once, under
 //                                     ~/.cache/runstore/bench-data, with examples/generate.rs)
@@ -11,6 +11,11 @@
 // P3: 1 GB and 2.4 GB runstore files: do they open, and the peak memory of all Chromium
 //     processes above the page's baseline while opening, against sql.js opening the same file.
 // P3b: bytes one <runstore-chart> fetches (HTTP range requests) to draw from the 1 GB file.
+// P2b: 4 runs × 125k points: from handing the file over to the 4 runs overlaid in the chart,
+//      against sql.js reading the plain twin whole and querying every point of the 4 runs.
+// P14: 50 panels × 20 runs on an 11M-point file: the first screen, the panels in view after
+//      scrolling to them, and the page thread's long tasks (PerformanceObserver) while
+//      scrolling through all 50.
 // P4: gzip bytes of everything needed to draw the first chart (page and embed), against sql.js.
 // P13: 10,000 runs × 20 metrics: from handing the file over to the runs table laid out and the
 //      chart drawn (the first screen), the first metric panel, every run's summaries read;
@@ -194,6 +199,81 @@ try {
     }
     console.log(`  best: runstore open ${best.open.toFixed(0)} ms (target ≤ 400), first panel ${best.panel.toFixed(0)} ms, every summary ${best.summarised.toFixed(0)} ms, sort ${best.sort.toFixed(0)} ms (target ≤ 50); ` +
       `sql.js + plain table open ${best.sqlOpen.toFixed(0)} ms = ${(best.sqlOpen / best.open).toFixed(1)}x, sort ${best.sqlSort.toFixed(0)} ms = ${(best.sqlSort / best.sort).toFixed(1)}x`);
+  }
+  if (wants("p2b")) {
+    const f = dataFile(500_000, true, ["--runs", "4", "--series", "1"]);
+    console.log(`P2b 4 runs × 125k points (${mb(f.size)}): file handed over → the 4 runs overlaid in one chart`);
+    const best = { ours: Infinity, sqljs: Infinity };
+    for (let round = 0; round < 3; round++) {
+      const ours = await runstoreOpen(browser, server, f.ours);
+      // sql.js: the same points in a plain file, read whole and every point of the 4 runs queried.
+      const other = await sqljsOpen(browser, server, f.plain, "SELECT run, step, value FROM points ORDER BY run, step");
+      best.ours = Math.min(best.ours, ours.ms);
+      if (!other.error) best.sqljs = Math.min(best.sqljs, other.ms);
+      console.log(`  round ${round}: runstore ${ours.ms.toFixed(0)} ms   sql.js plain file, 500k points queried (not drawn) ${other.error ?? `${other.ms.toFixed(0)} ms`}`);
+    }
+    console.log(`  best: runstore ${best.ours.toFixed(0)} ms (goal < 500); sql.js ${best.sqljs.toFixed(0)} ms = ${(best.sqljs / best.ours).toFixed(1)}x`);
+  }
+  if (wants("p14")) {
+    const f = dataFile(11_000_000, false, ["--runs", "20", "--series", "50"]);
+    console.log(`P14 workspace of 50 panels × 20 runs (${mb(f.size)}, 11M points): first screen, then the panels scrolled through`);
+    for (let round = 0; round < 3; round++) {
+      const { page, problems, close } = await newPage(browser);
+      await page.goto(server.url);
+      await page.waitForSelector("html[data-ready]");
+      await page.setInputFiles("#file", f.ours);
+      await page.waitForSelector("#chart path.line", { timeout: 120_000 });
+      const first = await measure(page, "runstore:open", "runstore:chart");
+      // All 20 runs in every panel: select them all in the table.
+      await page.click("#runs thead input[type=checkbox]");
+      await page.waitForFunction(() => /20 selected/.test(document.querySelector("#run-count")?.textContent ?? ""));
+      await page.waitForSelector("#chart path.line");
+      // Long tasks of the page's thread from here on.
+      const probe = await page.evaluate(async () => {
+        window.benchLongTasks = [];
+        new PerformanceObserver((list) => window.benchLongTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask" });
+        // The observer sees a deliberate 80 ms task (else "no long tasks" would mean nothing).
+        setTimeout(() => { const t = performance.now(); while (performance.now() - t < 80); });
+        await new Promise((r) => setTimeout(r, 300));
+        return window.benchLongTasks.splice(0);
+      });
+      if (!probe.some((d) => d >= 80)) throw new Error(`the long-task observer missed an 80 ms task: ${probe}`);
+      const panelsMs = await page.evaluate(() => new Promise((done) => {
+        const start = performance.now();
+        document.querySelector("#workspace-view").scrollIntoView();
+        const inView = () => [...document.querySelectorAll("#panels .panel")].filter((p) => {
+          const r = p.getBoundingClientRect();
+          return r.bottom > 0 && r.top < innerHeight;
+        });
+        const check = () => {
+          const shown = inView();
+          if (shown.length && shown.every((p) => p.classList.contains("drawn"))) done(performance.now() - start);
+          else requestAnimationFrame(check);
+        };
+        check();
+      }));
+      const inViewCount = await page.evaluate(() => [...document.querySelectorAll("#panels .panel")].filter((p) => {
+        const r = p.getBoundingClientRect();
+        return r.bottom > 0 && r.top < innerHeight;
+      }).length);
+      // Scroll to the end, 400 px every 50 ms, as a reader skimming the panels would.
+      const scrollMs = await page.evaluate(async () => {
+        const start = performance.now();
+        while (innerHeight + scrollY < document.documentElement.scrollHeight - 2) {
+          scrollBy(0, 400);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return performance.now() - start;
+      });
+      await page.waitForFunction(() => document.querySelectorAll("#panels .panel.drawn").length === document.querySelectorAll("#panels .panel").length, null, { timeout: 120_000 });
+      const panels = await page.$$eval("#panels .panel", (ps) => ps.length);
+      const lines = await page.$$eval("#panels .panel:first-child path.line[data-run]", (ps) => new Set(ps.map((p) => p.dataset.run)).size);
+      const long = await page.evaluate(() => window.benchLongTasks);
+      if (problems.length) throw new Error(problems.join("; "));
+      await close();
+      console.log(`  round ${round}: first screen (table + chart) ${first.toFixed(0)} ms; panels in view (${inViewCount}) drawn ${panelsMs.toFixed(0)} ms after scrolling to them; ` +
+        `${panels} panels × ${lines} runs scrolled through in ${scrollMs.toFixed(0)} ms: ${long.length} long tasks, longest ${long.length ? Math.max(...long).toFixed(0) : 0} ms`);
+    }
   }
   if (wants("p3") || wants("p3b")) {
     for (const [label, points] of [["1 GB", 55_000_000], ["2.4 GB", 132_000_000]]) {
