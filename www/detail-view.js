@@ -21,6 +21,9 @@ export async function renderRun(root, ctx, row) {
   const experiment = (await client.call(row.fileKey, "experiments")).find((e) => e.name === run.experiment);
   const experimentArtifacts = experiment ? await client.call(row.fileKey, "experimentArtifacts", experiment.id) : [];
   const metrics = await summariesOf(client, row);
+  // The run's trial: its description, configuration and artifacts.
+  const trial = run.trial_id && experiment ? (await client.call(row.fileKey, "trials", experiment.id)).find((t) => t.id === run.trial_id) : null;
+  const trialArtifacts = trial ? await client.call(row.fileKey, "trialArtifacts", trial.id) : [];
   const batches = h("div", { id: "batches" });
   root.replaceChildren(...[
     h("h2", {}, `Run ${run.name}`),
@@ -44,6 +47,10 @@ export async function renderRun(root, ctx, row) {
       Object.keys(experiment.tags).length ? h("div", { className: "experiment-tags" }, h("h4", {}, "Tags"), entriesTable(experiment.tags)) : null,
       experiment.results ? h("div", {}, h("h4", {}, "Results"), entriesTable(experiment.results)) : null,
       h("h4", {}, "Artifacts"), list(experimentArtifacts, (a) => objectsTable(a, ["name", "kind", "uri", "size_bytes", "sha256"]), "none")) : null,
+    trial ? section(`Trial ${trial.name}`,
+      h("p", { className: "muted" }, `${trial.description || "no description"} · ${trial.runs} runs`),
+      Object.keys(trial.config).length ? entriesTable(trial.config) : null,
+      h("h4", {}, "Artifacts"), list(trialArtifacts, (a) => objectsTable(a, ["name", "kind", "uri", "size_bytes", "sha256"]), "none")) : null,
     section("Epochs", list(doc.epochs, (e) => objectsTable(e, null, async (epoch) => {
       const rows = await client.call(row.fileKey, "batches", run.id, epoch.epoch);
       batches.replaceChildren(h("h4", {}, `Batches of epoch ${epoch.epoch}`), list(rows, (b) => objectsTable(b)));

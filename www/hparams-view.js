@@ -132,7 +132,7 @@ export function renderHparams(root, ctx) {
     svgEl("text", { x: x(k), y: y(0) + 14, "text-anchor": "middle" }, g).textContent = a.labels[0];
     // The strip along the axis takes brushing drags.
     const strip = svgEl("rect", { x: x(k) - 14, y: y(1) - 10, width: 28, height: y(0) - y(1) + 20, class: "axis-strip", tabindex: 0,
-      "aria-label": `brush ${a.column}` }, g);
+      "aria-label": `brush ${a.column}: up arrow raises the lower edge, down arrow lowers the upper edge, Escape clears` }, g);
     // A place on the axis in [0, 1]; within 2 % of an end is the end, so that a drag from the
     // top keeps the largest value.
     const unit = (event) => {
@@ -158,7 +158,16 @@ export function renderHparams(root, ctx) {
       apply();
     });
     strip.addEventListener("dblclick", () => { brushes.delete(a.column); apply(); });
-    strip.addEventListener("keydown", (e) => { if (e.key === "Escape" || e.key === "Delete") { brushes.delete(a.column); apply(); } });
+    // The keyboard brushes in tenths: ↑ raises the lower edge, ↓ lowers the upper edge.
+    strip.addEventListener("keydown", (e) => {
+      const [lo, hi] = brushes.get(a.column) ?? [0, 1];
+      if (e.key === "Escape" || e.key === "Delete") brushes.delete(a.column);
+      else if (e.key === "ArrowUp" && lo + 0.1 < hi) brushes.set(a.column, [Math.round((lo + 0.1) * 10) / 10, hi]);
+      else if (e.key === "ArrowDown" && hi - 0.1 > lo) brushes.set(a.column, [lo, Math.round((hi - 0.1) * 10) / 10]);
+      else return;
+      e.preventDefault();
+      apply();
+    });
   });
 
   const scatterCanvas = h("canvas", { id: "scatter-points", width: SCATTER.width, height: SCATTER.height });

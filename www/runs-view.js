@@ -87,7 +87,9 @@ export function renderRuns(root, ctx) {
   const allSelected = rows.length > 0 && rows.every((r) => state.selected.has(r.run.id));
   const header = h("tr", {}, h("th", {}, h("input", { type: "checkbox", title: "select all shown", checked: allSelected,
     onchange: (e) => { rows.forEach((r) => e.target.checked ? state.selected.add(r.run.id) : state.selected.delete(r.run.id)); ctx.update(); } })),
-  columns.map((c) => h("th", { className: "sortable", "data-column": c,
+  columns.map((c) => h("th", { className: "sortable", "data-column": c, tabindex: 0,
+    // Reachable by keyboard: Enter or Space sorts as a click does.
+    onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.currentTarget.click(); } },
     "aria-sort": state.sort?.column === c ? (state.sort.descending ? "descending" : "ascending") : null,
     // Only the table is laid out again: the charts do not depend on its order. A metric
     // column sorts once every run's summaries are read.

@@ -70,9 +70,9 @@ export async function launchBrowser() {
   });
 }
 
-/** A fresh page (own context) that collects console errors, page errors and dialogs. */
-export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/** A fresh page (own context; `contextOptions` such as a phone's viewport) that collects console errors, page errors and dialogs. */
+export async function newPage(browser, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   const dialogs = [];

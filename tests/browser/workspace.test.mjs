@@ -110,6 +110,9 @@ test("the key filter, hover shared by every panel, hiding runs, and a panel open
   await page.click("#runs tbody tr:first-child a.run-link");
   await page.waitForSelector("text=Experiment sweep");
   assert.match(await page.textContent("#view .experiment-tags"), /team\s*<script>alert\(1\)<\/script>/);
+  // ... and its trial, with the trial's artifacts (none in the fixture).
+  const trial = await page.$$eval("section.card", (cards) => cards.find((c) => c.querySelector("h3")?.textContent.startsWith("Trial "))?.textContent);
+  assert.match(trial ?? "", /^Trial lr=0\.1.*2 runs.*Artifactsnone$/s, trial);
   await page.click('#tabs button[data-view="runs"]');
   await showPanels(page);
 
@@ -224,6 +227,50 @@ test("in a 10,000-run file, runs past the first screen get their summaries in th
     assert.deepEqual(problems, []);
     await close();
   });
+
+test("on a phone-width screen the page does not scroll sideways and the charts fit", async () => {
+  const { page, problems, close } = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.goto(`${server.url}/?db=/fixtures/basic.db`);
+  await page.waitForSelector("#chart path.line");
+  await showPanels(page);
+  const layout = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    chart: document.querySelector("#chart svg").getBoundingClientRect().right,
+    panels: [...document.querySelectorAll("#panels .panel")].map((p) => p.getBoundingClientRect().right),
+  }));
+  assert.equal(layout.page, 390, "no sideways scroll of the page");
+  assert.ok(layout.chart <= 390 && layout.panels.every((r) => r <= 390), JSON.stringify(layout));
+  await page.screenshot({ path: join(artifacts, "workspace-phone.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test("every control is reachable by keyboard: tabs, sorting, panels, brushing", async () => {
+  const { page, problems, close } = await newPage(browser);
+  await page.goto(`${server.url}/?db=/fixtures/basic.db`);
+  await page.waitForSelector("#runs tbody tr");
+  // A column header sorts with Enter.
+  await page.focus('#runs th[data-column="run"]');
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('#runs th[data-column="run"][aria-sort="ascending"]');
+  // A panel's title is a button: Enter opens it as the detail chart.
+  await showPanels(page);
+  await page.focus("#panels .panel[data-key='val/accuracy'] .panel-title");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#metric")?.value === "val/accuracy");
+  // The tabs are buttons; an axis of the parallel coordinates brushes with the arrow keys.
+  await page.focus('#tabs button[data-view="params"]');
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#parallel g.axis");
+  await page.focus('#parallel g[data-column="params.lr"] .axis-strip');
+  for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowUp");
+  await page.waitForFunction(() => /^2 of 5 runs inside the brushes/.test(document.querySelector("#hp-caption").textContent));
+  await page.focus('#parallel g[data-column="params.lr"] .axis-strip');
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => /^5 runs\./.test(document.querySelector("#hp-caption").textContent));
+  assert.deepEqual(problems, []);
+  await close();
+});
 
 test("parallel coordinates: brushing an axis makes the runs inside it the selection; the scatter draws every run", async () => {
   const { page, problems, close } = await newPage(browser);

@@ -225,6 +225,18 @@ impl RunStore {
         to_js(&self.store.artifacts(&ArtifactOwner::Experiment(id)).map_err(js_error)?)
     }
 
+    /// Trials of an experiment (name or id), with their configuration and run counts.
+    pub fn trials(&self, experiment: String) -> Result<JsValue, JsError> {
+        to_js(&self.store.trials(&experiment).map_err(js_error)?)
+    }
+
+    /// Artifacts attached to a trial (by id).
+    #[wasm_bindgen(js_name = trialArtifacts)]
+    pub fn trial_artifacts(&self, trial_id: String) -> Result<JsValue, JsError> {
+        let id = trial_id.parse().map_err(js_error)?;
+        to_js(&self.store.artifacts(&ArtifactOwner::Trial(id)).map_err(js_error)?)
+    }
+
     /// Resource samples of one kind (`cpu`, `ram`, `gpu`, `disk`, `net`) for charts: one series
     /// per run and measurement, each within `options.budget` points (default 2000) however
     /// many samples it has, keeping the first, min, max and last sample of each time bucket
@@ -300,6 +312,51 @@ mod tests {
         assert_eq!(list.length(), 5);
         let filtered = js_sys::Array::from(&store.runs(Some("params.lr = 0.01".into()), None, None).unwrap());
         assert_eq!(filtered.length(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    fn trials_and_their_artifacts() {
+        use runstore_core::event::ArtifactRecord;
+        use runstore_core::{BatchWriter, Event, Id};
+        let mut store = Store::open_in_memory(0).unwrap();
+        let (experiment, trial) = (Id::from_parts(0, 1), Id::from_parts(0, 2));
+        let events = [
+            Event::Experiment {
+                id: experiment.clone(),
+                name: "e".into(),
+                description: String::new(),
+                time_ms: 0,
+            },
+            Event::Trial {
+                id: trial.clone(),
+                experiment_id: experiment,
+                name: "lr=0.1".into(),
+                description: "the high rate".into(),
+                time_ms: 0,
+            },
+            Event::Artifact(Box::new(ArtifactRecord {
+                id: Id::from_parts(0, 3),
+                owner: ArtifactOwner::Trial(trial.clone()),
+                name: "sweep.yaml".into(),
+                kind: "config".into(),
+                uri: "file:///sweep.yaml".into(),
+                size_bytes: Some(12),
+                sha256: None,
+                metadata: None,
+                time_ms: 0,
+            })),
+        ];
+        BatchWriter::new().write(&mut store, &events).unwrap().all_written().unwrap();
+        let store = RunStore::open(&store.to_bytes().unwrap()).unwrap();
+        let trials = js_sys::Array::from(&store.trials("e".into()).unwrap());
+        assert_eq!(trials.length(), 1);
+        let name = js_sys::Reflect::get(&trials.get(0), &"name".into()).unwrap();
+        assert_eq!(name.as_string().as_deref(), Some("lr=0.1"));
+        let artifacts = js_sys::Array::from(&store.trial_artifacts(trial.to_string()).unwrap());
+        assert_eq!(artifacts.length(), 1);
+        let uri = js_sys::Reflect::get(&artifacts.get(0), &"uri".into()).unwrap();
+        assert_eq!(uri.as_string().as_deref(), Some("file:///sweep.yaml"));
+        assert!(store.trial_artifacts("not an id".into()).is_err());
     }
 
     #[wasm_bindgen_test]
