@@ -4,7 +4,7 @@
 import { sharedClient } from "./client.js";
 import { h, text } from "./dom.js";
 import { renderRuns } from "./runs-view.js";
-import { renderChart, chartedRows } from "./chart-view.js";
+import { renderChart, chartedRows, prefetchChart } from "./chart-view.js";
 import { renderRun, renderCompare, renderModels, renderSystem } from "./detail-view.js";
 import { renderSql } from "./sql-view.js";
 import { renderWorkspace } from "./workspace-view.js";
@@ -83,9 +83,13 @@ async function loadRuns() {
   const problems = [];
   const tables = [];
   const whole = state.sort?.column.startsWith("metrics.") ? null : FIRST_PART;
+  client.forgetPrefetched();
   for (const file of state.files.filter((f) => f.runstore)) {
     try {
-      const table = new RunTable(file, await client.call(file.key, "runTable", state.filter || null, null, Date.now(), whole));
+      const listed = await client.call(file.key, "runTable", state.filter || null, null, Date.now(), whole);
+      // The first file's chart series are read while the rows are built.
+      if (!tables.length) prefetchChart(ctx, file.key, listed);
+      const table = new RunTable(file, listed);
       tables.push(table);
       // A loop, not push(...runs): spreading an array into arguments throws past ~100k runs.
       for (const row of table.rows) rows.push(row);

@@ -13,6 +13,30 @@ export function chartedRows(state) {
   return picked.length ? picked : state.rows.slice(0, 10);
 }
 
+/** The metric a chart of `keys` shows: the state's, else a loss (what people look at first). */
+export function chartMetric(keys, current) {
+  return keys.includes(current) ? current : keys.find((k) => k === "val/loss") ?? keys.find((k) => /loss/.test(k)) ?? keys[0];
+}
+
+/**
+ * Asks the worker for the series the chart will draw first, from a file's fresh run table,
+ * while this thread still builds the rows and the table: the chart's own requests then find
+ * them (Client.prefetch). Only for the plain case: nothing selected, no grouping.
+ */
+export function prefetchChart(ctx, fileKey, table) {
+  const { state, client } = ctx;
+  if (state.selected.size || state.groupBy || state.view !== "runs" || (state.label ?? "") !== "") return;
+  const metric = chartMetric([...new Set(table.metrics.map((c) => c.key))].sort(), state.metric);
+  const column = table.metrics.find((c) => c.key === metric && c.label === "");
+  if (!column) return;
+  for (const id of column.seriesId.subarray(0, 10)) {
+    if (!Number.isNaN(id)) client.prefetch(fileKey, "series", id, seriesOptions({ ...state, zoom: null }, CHART_BUDGET));
+  }
+}
+
+/** Points per line of the detail chart. */
+const CHART_BUDGET = 1500;
+
 /** The series of `row` for the state's metric and label. */
 function seriesOf(row, state) {
   return summary(row, state.metric, state.label ?? "");
@@ -60,7 +84,7 @@ async function lineData(ctx, rows) {
   const lines = await Promise.all(rows.map(async (row) => {
     const series = seriesOf(row, state);
     if (!series) return null;
-    const data = await client.call(row.fileKey, "series", series.series_id, seriesOptions(state, 1500));
+    const data = await client.call(row.fileKey, "series", series.series_id, seriesOptions(state, CHART_BUDGET));
     return { label: ctx.multipleFiles() ? `${row.run.name} (${row.fileName})` : row.run.name, x: data.x,
       y: data.smoothed ?? data.y, raw: data.smoothed ? data.y : null, steps: data.steps, exact: data.exact,
       color: runColor(row), runId: row.run.id };
@@ -103,8 +127,7 @@ export async function renderChart(root, ctx) {
   const rows = chartedRows(state);
   const metrics = metricKeys(state.rows, false);
   if (!metrics.length) { root.replaceChildren(h("p", { className: "muted" }, "No metrics in these runs.")); return; }
-  // Default to a loss: what people look at first.
-  if (!metrics.includes(state.metric)) state.metric = metrics.find((k) => k === "val/loss") ?? metrics.find((k) => /loss/.test(k)) ?? metrics[0];
+  state.metric = chartMetric(metrics, state.metric);
   const labels = labelsOf(state.rows, state.metric);
   if (!labels.includes(state.label ?? "")) state.label = labels[0];
   const params = [...new Set(state.rows.flatMap((r) => Object.keys(r.run.params)))].sort();

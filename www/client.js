@@ -42,6 +42,7 @@ export class Client {
     this.pending = new Map();
     this.nextId = 1;
     this.files = new Map();
+    this.prefetched = new Map(); // request text -> promise of its answer, taken by the first call
     worker.onmessage = ({ data: { id, result, error } }) => {
       const waiter = this.pending.get(id);
       this.pending.delete(id);
@@ -90,9 +91,29 @@ export class Client {
     return this.files.get(key);
   }
 
-  /** Calls a RunStore method of an open file. */
+  /** Calls a RunStore method of an open file (answered by a prefetch of the same call, if any). */
   call(key, method, ...args) {
+    const text = JSON.stringify([key, method, args]);
+    const early = this.prefetched.get(text);
+    if (early) {
+      this.prefetched.delete(text);
+      return early;
+    }
     return this.request("call", { key, method, args });
+  }
+
+  /** Sends a call now whose answer the first identical `call` will take. */
+  prefetch(key, method, ...args) {
+    const text = JSON.stringify([key, method, args]);
+    if (this.prefetched.has(text)) return;
+    const answer = this.request("call", { key, method, args });
+    answer.catch(() => this.prefetched.delete(text));
+    this.prefetched.set(text, answer);
+  }
+
+  /** Forgets prefetched answers no call took. */
+  forgetPrefetched() {
+    this.prefetched.clear();
   }
 
   /** Calls a RunStore method of an open file when nothing else is waiting. */
