@@ -126,7 +126,7 @@ try {
     const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(join(root, f)), { level: 9 }).length, 0);
     const shared = ["www/pkg/runstore_web.js", "www/pkg/runstore_web_bg.wasm", "www/worker.js", "www/client.js", "www/chart.js"];
     const page = gz([...shared, "www/index.html", "www/style.css", "www/app.js", "www/dom.js", "www/runs-view.js", "www/chart-view.js",
-      "www/run-colors.js", "www/workspace-view.js", "www/hparams-view.js", "www/detail-view.js", "www/sql-view.js"]);
+      "www/run-colors.js", "www/run-table.js", "www/workspace-view.js", "www/hparams-view.js", "www/detail-view.js", "www/sql-view.js"]);
     const embed = gz([...shared, "www/runstore-chart.js"]);
     const wasm = gz(["www/pkg/runstore_web_bg.wasm"]);
     const sqljs = gz(["node_modules/sql.js/dist/sql-wasm.js", "node_modules/sql.js/dist/sql-wasm.wasm"]);

@@ -10,7 +10,7 @@ import { renderSql } from "./sql-view.js";
 import { renderWorkspace } from "./workspace-view.js";
 import { renderHparams } from "./hparams-view.js";
 import { runColor } from "./run-colors.js";
-import { RunTable, FIRST_PART, metricKeys } from "./run-table.js";
+import { RunTable, FIRST_PART, metricKeys, labelsOf, awaitingSummaries } from "./run-table.js";
 
 const $ = (id) => document.getElementById(id);
 const client = sharedClient();
@@ -76,7 +76,7 @@ const ctx = {
 /**
  * Loads the runs of every open file through the filter language, with the summaries of the
  * first FIRST_PART runs of each (all when the table is sorted by a metric); `summariseRest`
- * reads the others.
+ * reads the others. Returns the files' tables; `ctx.summarised` resolves once they are whole.
  */
 async function loadRuns() {
   const rows = [];
@@ -101,26 +101,41 @@ async function loadRuns() {
   }
   state.rows = rows;
   ctx.tables = tables;
+  ctx.summarised = new Promise((resolve) => { ctx.settleSummaries = resolve; });
   $("filter-error").textContent = problems[0] ?? "";
   $("filter-error").hidden = !problems.length;
+  return tables;
 }
 
+/** What the chart's pickers offer: every metric key, and the labels of the chosen one. */
+const offeredMetrics = () => JSON.stringify([metricKeys(state.rows, false), labelsOf(state.rows, state.metric)]);
+
 /**
- * Reads the summaries of the runs loadRuns left, after the first screen, then shows them:
- * the table's cells (and everything else when new metrics turned up or another view shows).
- * `ctx.summarised` resolves when every run's summaries are read.
+ * Reads the summaries of the runs loadRuns left in `tables`, after the first screen, then
+ * shows them: the table's cells, and everything else when the chart drew runs still waiting,
+ * groups, a metric or label turned up, or another view shows. Does nothing once loadRuns has
+ * run again. Settles `ctx.summarised`.
  */
-function summariseRest() {
-  const tables = ctx.tables;
+async function summariseRest(tables) {
+  if (ctx.tables !== tables) return;
   const stale = () => ctx.tables !== tables;
-  const keysBefore = metricKeys(state.rows, false).join("\n");
-  ctx.summarised = (async () => {
-    if (tables.every((t) => t.summarised === t.size)) return;
+  const settle = ctx.settleSummaries;
+  const waited = tables.some((t) => t.summarised < t.size);
+  const offered = offeredMetrics();
+  const chartWaited = Boolean(state.groupBy) || chartedRows(state).some(awaitingSummaries);
+  try {
     for (const table of tables) if (!(await table.loadRest(client, stale))) return;
     performance.mark("runstore:summarised");
-    const changed = metricKeys(state.rows, false).join("\n") !== keysBefore;
-    await update(changed || state.view !== "runs" ? {} : { only: "table" });
-  })().catch((e) => showError(`reading the runs' summaries failed: ${e.message}`));
+    if (ctx.wantedMetric && metricKeys(state.rows, false).includes(ctx.wantedMetric)) state.metric = ctx.wantedMetric;
+    ctx.wantedMetric = null;
+    if (!waited) return;
+    const everything = chartWaited || offeredMetrics() !== offered || state.view !== "runs";
+    await update(everything ? {} : { only: "table" });
+  } catch (e) {
+    showError(`reading the runs' summaries failed: ${e.message}`);
+  } finally {
+    settle();
+  }
 }
 
 /** A file's counts for the files table: "…" while they are read (after the first view). */
@@ -206,9 +221,9 @@ async function openAll(sources) {
   }));
   showError(failures.join("\n"));
   renderFiles();
-  await loadRuns();
+  const tables = await loadRuns();
   await update();
-  summariseRest();
+  summariseRest(tables);
   // The files' counts come last: they read every table, and the runs, charts and summaries
   // come first (the summaries read the series the counts read again, then from memory).
   await ctx.summarised;
@@ -234,9 +249,9 @@ function wire() {
   $("filter-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     state.filter = filter.value.trim();
-    await loadRuns();
+    const tables = await loadRuns();
     await update();
-    summariseRest();
+    summariseRest(tables);
   });
   for (const tab of document.querySelectorAll("#tabs button")) {
     tab.addEventListener("click", () => { state.view = tab.dataset.view; update(); });

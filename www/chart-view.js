@@ -25,7 +25,7 @@ export function chartMetric(keys, current) {
  */
 export function prefetchChart(ctx, fileKey, table) {
   const { state, client } = ctx;
-  if (state.selected.size || state.groupBy || state.view !== "runs" || (state.label ?? "") !== "") return;
+  if (state.selected.size || state.groupBy || state.zoom || ctx.multipleFiles() || state.view !== "runs" || (state.label ?? "") !== "") return;
   const metric = chartMetric([...new Set(table.metrics.map((c) => c.key))].sort(), state.metric);
   const column = table.metrics.find((c) => c.key === metric && c.label === "");
   if (!column) return;
@@ -46,7 +46,7 @@ function controls(ctx, metrics, labels, params) {
   const { state } = ctx;
   const set = (key, parse = (v) => v) => (e) => { state[key] = parse(e.target.type === "checkbox" ? e.target.checked : e.target.value); state.zoom = null; ctx.update(); };
   return h("div", { className: "toolbar" },
-    h("label", {}, "Metric ", h("select", { id: "metric", onchange: set("metric") },
+    h("label", {}, "Metric ", h("select", { id: "metric", onchange: (e) => { ctx.wantedMetric = null; set("metric")(e); } },
       metrics.map((m) => h("option", { value: m, selected: m === state.metric }, m)))),
     labels.length > 1 ? h("label", {}, "Label ", h("select", { id: "label", onchange: set("label") },
       labels.map((l) => h("option", { value: l, selected: l === (state.label ?? "") }, l || "(all)")))) : null,
@@ -127,6 +127,8 @@ export async function renderChart(root, ctx) {
   const rows = chartedRows(state);
   const metrics = metricKeys(state.rows, false);
   if (!metrics.length) { root.replaceChildren(h("p", { className: "muted" }, "No metrics in these runs.")); return; }
+  // A metric named in the URL that only runs not yet summarised log is kept for when they are.
+  if (state.metric && !metrics.includes(state.metric) && ctx.tables?.some((t) => t.summarised < t.size)) ctx.wantedMetric ??= state.metric;
   state.metric = chartMetric(metrics, state.metric);
   const labels = labelsOf(state.rows, state.metric);
   if (!labels.includes(state.label ?? "")) state.label = labels[0];

@@ -28,8 +28,10 @@ function svgEl(name, attrs, parent) {
  */
 export function axisOf(column, rows) {
   const values = rows.map((r) => cellValue(r, column));
-  // NaN and ±Inf (a diverged run) have no place on an axis; they do not make it categorical.
-  const present = values.filter((v) => v !== undefined && v !== null && v !== "" && !(typeof v === "number" && !Number.isFinite(v)));
+  // NaN and ±Inf (a diverged run; a float param's arrive as JSON's "NaN", "Infinity") have no
+  // place on an axis; they do not make it categorical.
+  const nonFinite = (v) => (typeof v === "number" && !Number.isFinite(v)) || v === "NaN" || v === "Infinity" || v === "-Infinity";
+  const present = values.filter((v) => v !== undefined && v !== null && v !== "" && !nonFinite(v));
   const numeric = present.length > 0 && present.every((v) => typeof v === "number");
   if (numeric) {
     let lo = Infinity, hi = -Infinity;
@@ -161,9 +163,10 @@ export function renderHparams(root, ctx) {
     // The keyboard brushes in tenths: ↑ raises the lower edge, ↓ lowers the upper edge.
     strip.addEventListener("keydown", (e) => {
       const [lo, hi] = brushes.get(a.column) ?? [0, 1];
+      const up = Math.round((lo + 0.1) * 10) / 10, down = Math.round((hi - 0.1) * 10) / 10;
       if (e.key === "Escape" || e.key === "Delete") brushes.delete(a.column);
-      else if (e.key === "ArrowUp" && lo + 0.1 < hi) brushes.set(a.column, [Math.round((lo + 0.1) * 10) / 10, hi]);
-      else if (e.key === "ArrowDown" && hi - 0.1 > lo) brushes.set(a.column, [lo, Math.round((hi - 0.1) * 10) / 10]);
+      else if (e.key === "ArrowUp" && up < hi) brushes.set(a.column, [up, hi]);
+      else if (e.key === "ArrowDown" && down > lo) brushes.set(a.column, [lo, down]);
       else return;
       e.preventDefault();
       apply();

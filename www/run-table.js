@@ -41,10 +41,19 @@ export class RunTable {
       if (!column) {
         column = { key: part.key, label: part.label, context: part.context, contextText };
         for (const field of FIELDS) column[field] = new Float64Array(this.size).fill(NaN);
+        // Contexts in the order the worker sorts them, whichever part brought them first:
+        // `summary` takes the first a run has.
         same.push(column);
+        same.sort((a, b) => (a.contextText < b.contextText ? -1 : a.contextText > b.contextText ? 1 : 0));
         this.columns.set(id, same);
       }
-      for (const field of FIELDS) column[field].set(part[field], offset);
+      // Only the runs that have this series: two columns of one context (written as different
+      // JSON texts by some other writer) must not blank each other.
+      const ids = part.seriesId;
+      for (let i = 0; i < ids.length; i++) {
+        if (Number.isNaN(ids[i])) continue;
+        for (const field of FIELDS) column[field][offset + i] = part[field][i];
+      }
     }
     this.summarised = Math.max(this.summarised, offset + count);
   }
@@ -55,9 +64,10 @@ export class RunTable {
       if (stale()) return false;
       const from = this.summarised, to = Math.min(this.size, from + PART);
       const ids = this.rows.slice(from, to).map((r) => r.run.id);
-      this.add(await client.callInBackground(this.fileKey, "metricColumns", ids), from, to - from);
+      const columns = await client.callInBackground(this.fileKey, "metricColumns", ids);
+      if (this.summarised === from) this.add(columns, from, to - from);
     }
-    return true;
+    return !stale();
   }
 }
 
@@ -91,8 +101,11 @@ function summaryAt(column, at) {
 /** Every series summary of `row`, by key and label (read from the worker if still pending). */
 export async function summariesOf(client, row) {
   if (!awaitingSummaries(row)) {
-    const all = [...row.table.columns.values()].flat().map((c) => summaryAt(c, row.at)).filter(Boolean);
-    return all.sort((a, b) => a.key.localeCompare(b.key) || a.label.localeCompare(b.label));
+    // Key, context, label, as the worker orders a run's series.
+    const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    const columns = [...row.table.columns.values()].flat()
+      .sort((a, b) => byText(a.key, b.key) || byText(a.contextText, b.contextText) || byText(a.label, b.label));
+    return columns.map((c) => summaryAt(c, row.at)).filter(Boolean);
   }
   const metrics = await client.call(row.fileKey, "metricColumns", [row.run.id]);
   const single = new RunTable({ key: row.fileKey, name: row.fileName }, { runsJson: "[{}]", metrics, summarised: 1 });

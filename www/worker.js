@@ -167,8 +167,8 @@ async function runNext() {
     self.postMessage({ id, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } });
   }
   busy = false;
-  // After a background job, let the messages that came meanwhile arrive before choosing.
-  if (background) setTimeout(runNext, 0);
+  // Before a background job, let the messages that came meanwhile arrive, and be chosen first.
+  if (background || (waiting.length && waiting.every((job) => job.background))) setTimeout(runNext, 0);
   else runNext();
 }
 

@@ -100,6 +100,7 @@ export function renderWorkspace(root, ctx) {
         const panel = h("div", { className: "panel", "data-key": key },
           h("button", { type: "button", className: "panel-title", title: `open ${key} as the detail chart`, onclick: () => {
             state.metric = key;
+            ctx.wantedMetric = null;
             state.label = "";
             state.zoom = null;
             ctx.update({ only: "chart" }).then(() => document.getElementById("chart-view")?.scrollIntoView({ block: "start" }));

@@ -217,6 +217,7 @@ test("in a 10,000-run file, runs past the first screen get their summaries in th
       const last = [...document.querySelectorAll("#runs tbody tr:not(.spacer)")].at(-1);
       return last?.querySelector(".run-link")?.textContent === "run-9999" && Number.isFinite(Number(last.cells[i].textContent));
     }, at);
+    const id = await page.$$eval("#runs tbody tr:not(.spacer)", (trs) => trs.at(-1).dataset.run);
     await page.$$eval("#runs tbody tr:not(.spacer) .run-link", (links) => links.at(-1).click());
     await page.waitForSelector("h2:has-text('Run run-9999')");
     const keys = await page.$$eval("section.card", (cards) => {
@@ -224,6 +225,9 @@ test("in a 10,000-run file, runs past the first screen get their summaries in th
       return [...metrics.querySelectorAll("tbody tr")].map((tr) => tr.cells[0].textContent);
     });
     assert.equal(keys.length, 3, `metrics of the last run: ${keys}`);
+    // A link selecting that run: the chart draws it once its summaries are read.
+    await page.goto(`${server.url}/?db=/fixtures/many.db&sel=${id}`);
+    await page.waitForSelector(`#chart path.line[data-run="${id}"]`, { timeout: 120_000 });
     assert.deepEqual(problems, []);
     await close();
   });

@@ -216,10 +216,21 @@ impl Store {
             .is_some())
     }
 
+    /// Whether `n` runs are read faster in one pass over a table than looked up one by one:
+    /// more than a few, and a large part of the file's.
+    fn read_in_one_pass(&self, n: usize) -> Result<bool> {
+        if n <= BULK_ABOVE {
+            return Ok(false);
+        }
+        let all: i64 =
+            self.conn().prepare_cached("SELECT count(*) FROM runs")?.query_row([], |r| r.get(0))?;
+        Ok(n as i64 * 4 >= all)
+    }
+
     /// Fills in the params and tags of `runs`: with a lookup per run for a few runs, with one
     /// pass over each table for many (10,000 runs cost two scans, not 20,000 queries).
     pub(super) fn attach_params_and_tags(&self, runs: &mut [RunInfo]) -> Result<()> {
-        if runs.len() <= BULK_ABOVE {
+        if !self.read_in_one_pass(runs.len())? {
             for run in runs.iter_mut() {
                 run.params = load_params(self.conn(), "run", &run.id)?;
                 run.tags = load_tags(self.conn(), "run", &run.id)?;
@@ -263,12 +274,7 @@ impl Store {
         run_ids: &[&str],
         mut f: impl FnMut(usize, SeriesSummary, &str),
     ) -> Result<()> {
-        let bulk = run_ids.len() > BULK_ABOVE && {
-            let all: i64 =
-                self.conn().prepare_cached("SELECT count(*) FROM runs")?.query_row([], |r| r.get(0))?;
-            run_ids.len() as i64 * 4 >= all
-        };
-        if !bulk {
+        if !self.read_in_one_pass(run_ids.len())? {
             let mut stmt = self
                 .conn()
                 .prepare_cached(&format!("{} WHERE s.run_id = ?1", super::metrics::SUMMARY_SQL))?;
@@ -293,8 +299,8 @@ impl Store {
     }
 }
 
-/// Past this many runs, a listing reads params, tags and series in one pass per table
-/// instead of looking each run up.
+/// Up to this many runs, a listing looks each run up; past it, a listing of at least a quarter
+/// of the file's runs reads params, tags and series in one pass per table.
 const BULK_ABOVE: usize = 32;
 
 /// Each run's position, by id.
