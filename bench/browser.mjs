@@ -173,7 +173,10 @@ try {
       await page.waitForSelector("#panels .panel.drawn", { timeout: 120_000 });
       const panel = await measure(page, "runstore:open", "runstore:panel");
       // Every run's summaries read in the background (sorting by a metric waits for them).
-      await page.waitForFunction(() => performance.getEntriesByName("runstore:summarised").length > 0, null, { timeout: 120_000 });
+      await page.waitForFunction(() => {
+        const opened = performance.getEntriesByName("runstore:open").at(-1).startTime;
+        return performance.getEntriesByName("runstore:summarised").some((m) => m.startTime > opened);
+      }, null, { timeout: 120_000 });
       const summarised = await measure(page, "runstore:open", "runstore:summarised");
       const column = "metrics.train/loss.last";
       await page.evaluate((c) => { performance.mark("bench:sort"); document.querySelector(`#runs th[data-column="${c}"]`).click(); }, column);

@@ -125,7 +125,7 @@ async function summariseRest(tables) {
   const chartWaited = Boolean(state.groupBy) || chartedRows(state).some(awaitingSummaries);
   try {
     for (const table of tables) if (!(await table.loadRest(client, stale))) return;
-    performance.mark("runstore:summarised");
+    if (tables.length) performance.mark("runstore:summarised");
     if (ctx.wantedMetric && metricKeys(state.rows, false).includes(ctx.wantedMetric)) state.metric = ctx.wantedMetric;
     ctx.wantedMetric = null;
     if (!waited) return;
