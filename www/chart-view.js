@@ -7,10 +7,22 @@ import { summary, metricKeys, labelsOf } from "./run-table.js";
 
 export const X_AXES = { step: "step", epoch: "epoch", wall_time: "time", relative: "seconds since start" };
 
-/** The runs the chart draws: the selection, or the first shown runs when nothing is selected. */
+/** Most runs a chart or panel draws (a brush over 10,000 runs may select thousands). */
+export const MAX_CHARTED = 100;
+
+/**
+ * The runs the chart draws: the selection (its first MAX_CHARTED), or the first shown runs
+ * when nothing is selected.
+ */
 export function chartedRows(state) {
   const picked = state.rows.filter((r) => state.selected.has(r.run.id));
-  return picked.length ? picked : state.rows.slice(0, 10);
+  return picked.length ? picked.slice(0, MAX_CHARTED) : state.rows.slice(0, 10);
+}
+
+/** How the charted runs were chosen, for captions. */
+export function chartedNote(state) {
+  if (!state.selected.size) return " (the first shown; select runs in the table to choose)";
+  return state.selected.size > MAX_CHARTED ? ` (the first ${MAX_CHARTED} of ${state.selected.size} selected)` : " selected";
 }
 
 /** The metric a chart of `keys` shows: the state's, else a loss (what people look at first). */
@@ -148,7 +160,7 @@ export async function renderChart(root, ctx) {
     performance.mark("runstore:chart");
     const exact = lines.every((l) => l.exact !== false);
     caption.textContent = grouped ? `${bands.length} groups by ${state.groupBy}: mean ± standard deviation`
-      : `${lines.length} runs${state.selected.size ? " selected" : " (first shown; select runs to choose)"}`
+      : `${lines.length} runs${chartedNote(state)}`
       + `${state.zoom ? `, steps ${state.zoom[0]}–${state.zoom[1]}` : ""}; ${exact ? "every point drawn" : "reduced to min/max per pixel; drag to zoom into full detail"}.`
       + (state.groupBy && !grouped ? " Grouping needs the step axis." : "");
     figure.append(h("button", { type: "button", onclick: () => download(`${state.metric.replaceAll("/", "_")}.csv`,

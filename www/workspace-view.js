@@ -5,7 +5,7 @@
 // a panel's title opens it as the detail chart above.
 import { h } from "./dom.js";
 import { drawChart } from "./chart.js";
-import { chartedRows, seriesOptions, X_AXES } from "./chart-view.js";
+import { chartedRows, chartedNote, seriesOptions, X_AXES, MAX_CHARTED } from "./chart-view.js";
 import { runColor } from "./run-colors.js";
 import { summary, metricKeys } from "./run-table.js";
 
@@ -89,7 +89,7 @@ export function renderWorkspace(root, ctx) {
     filterError.className = error ? "error" : "";
     const shown = pattern ? keys.filter((k) => pattern.test(k)) : error ? [] : keys;
     caption.textContent = `${shown.length} of ${keys.length} metrics · ${rows.length} runs`
-      + (state.selected.size ? "" : " (the first shown; select runs in the table to choose)");
+      + (state.selected.size && state.selected.size <= MAX_CHARTED ? "" : chartedNote(state));
     if (!shown.length) {
       grid.replaceChildren(h("p", { className: "muted empty-state" }, error ? "" : `No metric matches /${state.keys}/.`));
       return;

@@ -211,6 +211,12 @@ test("in a 10,000-run file, runs past the first screen get their summaries in th
     assert.ok(at > 0, `columns: ${columns}`);
     assert.ok(Number.isFinite(await page.$eval("#runs tbody tr:not(.spacer)", (tr, i) => Number(tr.cells[i].textContent), at)));
     await page.waitForFunction(() => performance.getEntriesByName("runstore:summarised").length > 0, null, { timeout: 120_000 });
+    // Selecting every run charts the first 100 of them, and says so.
+    await page.click("#runs thead input[type=checkbox]");
+    await page.waitForFunction(() => /the first 100 of 10000 selected/.test(document.querySelector("#chart-caption")?.textContent ?? ""), null, { timeout: 60_000 });
+    assert.equal(await page.$$eval("#chart path.line[data-run]", (ps) => new Set(ps.map((p) => p.dataset.run)).size), 100);
+    await page.click("#runs thead input[type=checkbox]");
+    await page.waitForFunction(() => /10000 runs, 0 selected/.test(document.querySelector("#run-count")?.textContent ?? ""));
     // Unsorted, the last run is the last listed: read in the last part.
     await page.$eval("#runs-view .scroll", (s) => { s.scrollTop = s.scrollHeight; });
     await page.waitForFunction((i) => {
