@@ -100,6 +100,17 @@ async function runstoreOpen(browser, server, file, timeout = 120_000) {
   }
 }
 
+/** A fresh page of the runstore page given `file`, once its table and first chart are drawn. */
+async function dropped(browser, server, file) {
+  const opened = await newPage(browser);
+  await opened.page.goto(server.url);
+  await opened.page.waitForSelector("html[data-ready]");
+  await opened.page.setInputFiles("#file", file);
+  await opened.page.waitForSelector("#chart path.line", { timeout: 120_000 });
+  await opened.page.waitForSelector("#runs tbody tr");
+  return opened;
+}
+
 /** Hands `file` to the sql.js page, which reads it whole, opens it and runs `query`. */
 async function sqljsOpen(browser, server, file, query, timeout = 300_000) {
   const { page, close } = await newPage(browser);
@@ -159,12 +170,7 @@ try {
     console.log(`P13 10,000 runs × 20 metrics (${mb(f.size)}): file handed over → table + chart + first panel; sort by a metric`);
     const best = { open: Infinity, panel: Infinity, summarised: Infinity, sort: Infinity, sqlOpen: Infinity, sqlSort: Infinity };
     for (let round = 0; round < 3; round++) {
-      const { page, problems, close } = await newPage(browser);
-      await page.goto(server.url);
-      await page.waitForSelector("html[data-ready]");
-      await page.setInputFiles("#file", f.ours);
-      await page.waitForSelector("#chart path.line", { timeout: 120_000 });
-      await page.waitForSelector("#runs tbody tr");
+      const { page, problems, close } = await dropped(browser, server, f.ours);
       // The first screen: the table and the chart (the panels are below them).
       const open = await measure(page, "runstore:open", "runstore:chart");
       // Then the panels, drawn as they come near the view (the first row may be drawn
@@ -221,11 +227,7 @@ try {
     const f = dataFile(11_000_000, false, ["--runs", "20", "--series", "50"]);
     console.log(`P14 workspace of 50 panels × 20 runs (${mb(f.size)}, 11M points): first screen, then the panels scrolled through`);
     for (let round = 0; round < 3; round++) {
-      const { page, problems, close } = await newPage(browser);
-      await page.goto(server.url);
-      await page.waitForSelector("html[data-ready]");
-      await page.setInputFiles("#file", f.ours);
-      await page.waitForSelector("#chart path.line", { timeout: 120_000 });
+      const { page, problems, close } = await dropped(browser, server, f.ours);
       const first = await measure(page, "runstore:open", "runstore:chart");
       // All 20 runs in every panel: select them all in the table.
       await page.click("#runs thead input[type=checkbox]");

@@ -47,22 +47,17 @@ pub fn series_to_js(
     smoothed: Option<Vec<f64>>,
 ) -> Result<JsValue, JsError> {
     let object = js_sys::Object::new();
-    let set = |key: &str, value: JsValue| {
-        js_sys::Reflect::set(&object, &key.into(), &value)
-            .map(drop)
-            .map_err(|_| JsError::new("building a result"))
-    };
-    set("seriesId", JsValue::from_f64(data.series_id as f64))?;
-    set("x", js_sys::Float64Array::from(&data.x[..]).into())?;
-    set("y", js_sys::Float64Array::from(&data.y[..]).into())?;
+    set(&object, "seriesId", JsValue::from_f64(data.series_id as f64))?;
+    set(&object, "x", js_sys::Float64Array::from(&data.x[..]).into())?;
+    set(&object, "y", js_sys::Float64Array::from(&data.y[..]).into())?;
     if let Some(s) = smoothed {
-        set("smoothed", js_sys::Float64Array::from(&s[..]).into())?;
+        set(&object, "smoothed", js_sys::Float64Array::from(&s[..]).into())?;
     }
     let steps: Vec<f64> = data.steps.iter().map(|s| *s as f64).collect();
-    set("steps", js_sys::Float64Array::from(&steps[..]).into())?;
-    set("exact", JsValue::from_bool(data.exact))?;
-    set("level", data.level.map_or(JsValue::NULL, |l| JsValue::from_f64(l as f64)))?;
-    set("pointsInRange", JsValue::from_f64(data.points_in_range as f64))?;
+    set(&object, "steps", js_sys::Float64Array::from(&steps[..]).into())?;
+    set(&object, "exact", JsValue::from_bool(data.exact))?;
+    set(&object, "level", data.level.map_or(JsValue::NULL, |l| JsValue::from_f64(l as f64)))?;
+    set(&object, "pointsInRange", JsValue::from_f64(data.points_in_range as f64))?;
     Ok(object.into())
 }
 
@@ -73,20 +68,15 @@ pub fn resources_to_js(series: &[runstore_core::read::ResourceSeries]) -> Result
     let list = js_sys::Array::new();
     for s in series {
         let object = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| {
-            js_sys::Reflect::set(&object, &key.into(), &value)
-                .map(drop)
-                .map_err(|_| JsError::new("building a result"))
-        };
-        set("runId", s.run_id.as_deref().map_or(JsValue::NULL, JsValue::from_str))?;
-        set("kind", JsValue::from_str(s.kind.as_str()))?;
-        set("name", JsValue::from_str(&s.name))?;
-        set("unit", JsValue::from_str(&s.unit))?;
-        set("count", JsValue::from_f64(s.count as f64))?;
-        set("exact", JsValue::from_bool(s.exact))?;
+        set(&object, "runId", s.run_id.as_deref().map_or(JsValue::NULL, JsValue::from_str))?;
+        set(&object, "kind", JsValue::from_str(s.kind.as_str()))?;
+        set(&object, "name", JsValue::from_str(&s.name))?;
+        set(&object, "unit", JsValue::from_str(&s.unit))?;
+        set(&object, "count", JsValue::from_f64(s.count as f64))?;
+        set(&object, "exact", JsValue::from_bool(s.exact))?;
         let x: Vec<f64> = s.time_ms.iter().map(|t| *t as f64).collect();
-        set("x", js_sys::Float64Array::from(&x[..]).into())?;
-        set("y", js_sys::Float64Array::from(&s.values[..]).into())?;
+        set(&object, "x", js_sys::Float64Array::from(&x[..]).into())?;
+        set(&object, "y", js_sys::Float64Array::from(&s.values[..]).into())?;
         list.push(&object);
     }
     Ok(list.into())
@@ -98,16 +88,11 @@ pub fn resources_to_js(series: &[runstore_core::read::ResourceSeries]) -> Result
 /// runs × 20 metrics cross as 200 arrays, not 200,000 objects.
 pub fn run_table_to_js(table: &runstore_core::read::RunTable) -> Result<JsValue, JsError> {
     let object = js_sys::Object::new();
-    let set = |key: &str, value: &JsValue| {
-        js_sys::Reflect::set(&object, &key.into(), value)
-            .map(drop)
-            .map_err(|_| JsError::new("building a result"))
-    };
     let runs = serde_json::to_string(&table.runs)
         .map_err(|e| JsError::new(&format!("converting a result for JS: {e}")))?;
-    set("runsJson", &JsValue::from_str(&runs))?;
-    set("metrics", &metric_columns_to_js(&table.metrics)?)?;
-    set("summarised", &JsValue::from_f64(table.summarised as f64))?;
+    set(&object, "runsJson", JsValue::from_str(&runs))?;
+    set(&object, "metrics", metric_columns_to_js(&table.metrics)?)?;
+    set(&object, "summarised", JsValue::from_f64(table.summarised as f64))?;
     Ok(object.into())
 }
 
@@ -127,24 +112,24 @@ pub fn metric_columns_to_js(metrics: &[runstore_core::read::MetricColumn]) -> Re
     let columns = js_sys::Array::new();
     for c in metrics {
         let object = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| {
-            js_sys::Reflect::set(&object, &key.into(), &value)
-                .map(drop)
-                .map_err(|_| JsError::new("building a result"))
-        };
-        set("key", JsValue::from_str(&c.key))?;
-        set("context", to_js(&c.context)?)?;
-        set("label", JsValue::from_str(&c.label))?;
-        set("seriesId", floats(&c.series_id, |x| x as f64))?;
-        set("count", counts(&c.count))?;
-        set("nanCount", counts(&c.nan_count))?;
-        set("firstStep", floats(&c.first_step, |x| x as f64))?;
-        set("lastStep", floats(&c.last_step, |x| x as f64))?;
-        set("last", floats(&c.last, |x| x))?;
-        set("min", floats(&c.min, |x| x))?;
-        set("max", floats(&c.max, |x| x))?;
-        set("mean", floats(&c.mean, |x| x))?;
+        set(&object, "key", JsValue::from_str(&c.key))?;
+        set(&object, "context", to_js(&c.context)?)?;
+        set(&object, "label", JsValue::from_str(&c.label))?;
+        set(&object, "seriesId", floats(&c.series_id, |x| x as f64))?;
+        set(&object, "count", counts(&c.count))?;
+        set(&object, "nanCount", counts(&c.nan_count))?;
+        set(&object, "firstStep", floats(&c.first_step, |x| x as f64))?;
+        set(&object, "lastStep", floats(&c.last_step, |x| x as f64))?;
+        set(&object, "last", floats(&c.last, |x| x))?;
+        set(&object, "min", floats(&c.min, |x| x))?;
+        set(&object, "max", floats(&c.max, |x| x))?;
+        set(&object, "mean", floats(&c.mean, |x| x))?;
         columns.push(&object);
     }
     Ok(columns.into())
+}
+
+/// Sets `object[key] = value` (keys here are runstore's own names, never the user's).
+fn set(object: &js_sys::Object, key: &str, value: JsValue) -> Result<(), JsError> {
+    js_sys::Reflect::set(object, &key.into(), &value).map(drop).map_err(|_| JsError::new("building a result"))
 }
