@@ -52,6 +52,11 @@ pub enum Error {
     #[error("dataframe: {0}")]
     DataFrame(polars::error::PolarsError),
 
+    /// A file to import is not what its importer reads, or writing it failed (the message
+    /// names the file and where).
+    #[error("import: {0}")]
+    Import(String),
+
     /// Earlier events were refused as invalid or could not be written (the message says
     /// which and why; [`crate::Recorder::errors`] keeps the recent ones).
     #[error("earlier writes failed: {0}")]

@@ -42,6 +42,7 @@ mod experiment;
 mod fork_gate;
 mod gpu;
 pub mod hash;
+pub mod import;
 mod monitor;
 mod options;
 pub mod page;

@@ -4,6 +4,7 @@ mod compare;
 mod demo;
 mod export;
 mod format;
+mod import;
 mod info;
 mod merge;
 mod plot;
@@ -61,6 +62,11 @@ enum Command {
         after_help = "Examples:\n  runstore merge node1.db node2.db -o all.db\n  runstore merge jobs/*.db -o all.db   (all.db may exist: what it lacks is added)\n\nRuns keep their ids; a run already in the output is not copied again, so merging a file\ntwice adds nothing. Experiments, trials and models with the same name unify; a model version\nwhose number is taken gets the next free one (aliases follow the version)."
     )]
     Merge(merge::MergeArgs),
+    /// Import runs from other trackers' exports (W&B and trackio CSV) into a runstore file.
+    #[command(
+        after_help = "Examples:\n  runstore import wandb-csv wandb_export.csv -o runs.db\n  runstore import wandb-csv history-*.csv --experiment sweep-3 --json\n\nEvery file is read and checked before anything is written, and the runs are written in one\ntransaction. Importing the same file again adds nothing: each run keeps where it came from in\nits tags (import.source, import.source_id, import.file)."
+    )]
+    Import(import::ImportArgs),
     /// Draw a metric across runs (or resource usage) as a PNG or SVG chart.
     #[command(
         after_help = "Examples:\n  runstore plot demo.db --metric val/loss -o val-loss.png\n  runstore plot demo.db --metric train/loss --group-by lr --smooth 0.6 --log-y -o loss.svg\n  runstore plot demo.db --metric val/accuracy --filter 'params.lr = 0.1' --x relative -o acc.png\n  runstore plot demo.db --resource cpu -o cpu.png"
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Compare(args) => compare::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Import(args) => import::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Export(args) => export::run(args),

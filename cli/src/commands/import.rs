@@ -1,0 +1,114 @@
+//! `runstore import`: runs from other trackers' exports into a runstore file.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use runstore::import::{ImportReport, Skipped, wandb_csv, write_runs};
+use runstore::{Store, now_ms};
+
+use super::existing_file;
+use super::format::count;
+
+/// Arguments of `runstore import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    source: Source,
+}
+
+/// What to import.
+#[derive(Debug, clap::Subcommand)]
+enum Source {
+    /// CSV exported from W&B (a panel's "Export CSV", or a run's history) or trackio: a step
+    /// column (Step, _step or step) and one column per metric (`RUN - METRIC` in panel exports).
+    WandbCsv(WandbCsvArgs),
+}
+
+/// Arguments of `runstore import wandb-csv`.
+#[derive(Debug, clap::Args)]
+struct WandbCsvArgs {
+    /// The CSV files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The runstore file to import into (created if missing; runs imported before are not
+    /// added again).
+    #[arg(long, short, default_value = "runs.db")]
+    out: PathBuf,
+    /// The experiment the runs go into.
+    #[arg(long, short, default_value = "wandb")]
+    experiment: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Everything an import reports: what it wrote and what it left out.
+#[derive(serde::Serialize)]
+struct Summary {
+    #[serde(flatten)]
+    written: ImportReport,
+    files: usize,
+    skipped: Vec<Skipped>,
+}
+
+pub fn run(args: ImportArgs) -> anyhow::Result<()> {
+    match args.source {
+        Source::WandbCsv(args) => wandb(args),
+    }
+}
+
+fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let now = now_ms();
+    // Every file is read and checked before anything is written: a bad one leaves the output
+    // as it was.
+    let total: u64 = args
+        .files
+        .iter()
+        .map(|f| existing_file(f).map(|()| std::fs::metadata(f).map_or(0, |m| m.len())))
+        .sum::<anyhow::Result<u64>>()?;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{spinner} reading [{bar:30}] {bytes}/{total_bytes} · {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let (mut runs, mut skipped) = (Vec::new(), Vec::new());
+    for file in &args.files {
+        bar.set_message(file.display().to_string());
+        let mut bytes = Vec::new();
+        std::fs::File::open(file)
+            .and_then(|f| bar.wrap_read(f).read_to_end(&mut bytes))
+            .with_context(|| format!("reading {}", file.display()))?;
+        let read = wandb_csv::read(&bytes, &file.display().to_string(), now)?;
+        runs.extend(read.runs);
+        skipped.extend(read.skipped);
+    }
+    bar.finish_and_clear();
+    let mut store = Store::open(&args.out, &Default::default(), now)
+        .with_context(|| format!("opening {} for writing", args.out.display()))?;
+    let written = write_runs(&mut store, &args.experiment, runs, now)
+        .with_context(|| format!("importing into {}", args.out.display()))?;
+    let summary = Summary { written, files: args.files.len(), skipped };
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    let w = &summary.written;
+    eprintln!(
+        "imported {} runs ({} imported before, left as they were), {} series, {} points from {} files into {} in {:.1} s",
+        w.runs_added,
+        w.runs_present,
+        w.series,
+        count(w.points as i64),
+        summary.files,
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    for s in &summary.skipped {
+        eprintln!("  skipped {}: {}", s.what, s.why);
+    }
+    Ok(())
+}

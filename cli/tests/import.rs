@@ -1,0 +1,144 @@
+//! `runstore import`, run as a subprocess, read back with the library and checked against
+//! Python's own reading of the same CSV files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use runstore::{RunQuery, Store};
+
+fn runstore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A W&B panel export (two runs, companions, gaps, NaN/±Inf, a word) and a run history.
+fn write_exports(dir: &Path) -> (String, String) {
+    let panel = dir.join("panel.csv");
+    std::fs::write(
+        &panel,
+        "\"Step\",\"dulcet-wave-12 - train/loss\",\"dulcet-wave-12 - train/loss__MIN\",\"dulcet-wave-12 - train/loss__MAX\",\"fresh-sun-3 - train/loss\"\n\
+         0,2.302585092994046,2.3,2.31,2.1\n\
+         10,1.25e-1,,,NaN\n\
+         20,,,,inf\n\
+         30,0.1000000000000000055511151231257827,,,-inf\n\
+         40,diverged,,,0.3333333333333333\n",
+    )
+    .unwrap();
+    let history = dir.join("history.csv");
+    std::fs::write(
+        &history,
+        ",_step,_runtime,_timestamp,val/acc,lr\n0,0,1.0,1750000000.5,0.5,0.001\n1,1,2.0,1750000001.5,0.625,\n2,2,3.0,1750000002.5,,0.0005\n",
+    )
+    .unwrap();
+    (panel.to_str().unwrap().to_owned(), history.to_str().unwrap().to_owned())
+}
+
+/// (run, key, step, value bits) of every number Python's csv module and float() read.
+fn python_points(panel: &str, history: &str) -> Vec<(String, String, i64, u64)> {
+    let script = r#"
+import csv, struct, sys
+for path, stem in [(sys.argv[1], None), (sys.argv[2], "history")]:
+    rows = list(csv.reader(open(path, newline="")))
+    head = rows[0]
+    step = next(i for i, h in enumerate(head) if h in ("Step", "_step", "step"))
+    for r in rows[1:]:
+        for i, h in enumerate(head):
+            if i == step or not h or h.startswith("_") or h.endswith(("__MIN", "__MAX")) or not r[i]:
+                continue
+            try:
+                v = float(r[i])
+            except ValueError:
+                continue
+            run, key = h.rsplit(" - ", 1) if " - " in h else (stem, h)
+            print(run, key, int(float(r[step])), struct.unpack("<Q", struct.pack("<d", v))[0])
+"#;
+    let out = Command::new("python3").args(["-c", script, panel, history]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[0].to_owned(), f[1].to_owned(), f[2].parse().unwrap(), f[3].parse().unwrap())
+        })
+        .collect()
+}
+
+/// (run, key, step, value bits) of every point in the file (NaN as Python writes it).
+fn stored_points(db: &Path) -> Vec<(String, String, i64, u64)> {
+    let store = Store::open_read_only(db).unwrap();
+    let mut out = Vec::new();
+    for run in store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap() {
+        for s in &run.metrics {
+            for p in store.series_points(s.series_id).unwrap() {
+                let bits = if p.value.is_nan() { f64::NAN.to_bits() } else { p.value.to_bits() };
+                out.push((run.name.clone(), s.key.clone(), p.step, bits));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn wandb_csv_imports_every_number_exactly_once_and_says_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (panel, history) = write_exports(dir.path());
+    let db = dir.path().join("runs.db");
+    let db_arg = db.to_str().unwrap();
+    let out = runstore(&["import", "wandb-csv", &panel, &history, "-o", db_arg]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("imported 3 runs (0 imported before"), "{said}");
+    assert!(
+        said.contains("skipped column \"dulcet-wave-12 - train/loss__MIN\"")
+            && said.contains("min/max companion"),
+        "{said}"
+    );
+    assert!(
+        said.contains("skipped 1 cells of column \"dulcet-wave-12 - train/loss\"")
+            && said.contains("not numbers"),
+        "{said}"
+    );
+
+    let mut expected = python_points(&panel, &history);
+    let mut stored = stored_points(&db);
+    expected.sort();
+    stored.sort();
+    assert_eq!(stored.len(), 12, "{stored:?}");
+    assert_eq!(stored, expected, "every value exactly as Python reads it, NaN and ±Inf included");
+
+    let store = Store::open_read_only(&db).unwrap();
+    let runs = store.runs(&RunQuery::default()).unwrap();
+    let history_run = runs.iter().find(|r| r.name == "history").unwrap();
+    assert_eq!(
+        (history_run.started_ms, history_run.ended_ms),
+        (Some(1_750_000_000_500), Some(1_750_000_002_500))
+    );
+    assert_eq!(history_run.tags.get("import.source").map(String::as_str), Some("wandb-csv"));
+    assert!(runs.iter().all(|r| r.experiment == "wandb" && r.status == runstore::RunStatus::Completed));
+
+    // Again: nothing added.
+    let again = runstore(&["import", "wandb-csv", &panel, &history, "-o", db_arg, "--json"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(store.runs(&RunQuery::default()).unwrap().len(), 3);
+}
+
+#[test]
+fn a_csv_without_a_step_column_fails_the_import_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (panel, _) = write_exports(dir.path());
+    let bad = dir.path().join("no-step.csv");
+    std::fs::write(&bad, "time,loss\n0,1\n").unwrap();
+    let db = dir.path().join("runs.db");
+    let out = runstore(&["import", "wandb-csv", &panel, bad.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(said.contains("no-step.csv: no step column") && said.contains("time, loss"), "{said}");
+    assert!(!db.exists(), "nothing written: the output was not even created");
+    let missing = runstore(&["import", "wandb-csv", "nowhere.csv", "-o", db.to_str().unwrap()]);
+    assert!(text(&missing.stderr).contains("nowhere.csv: no such file"), "{}", text(&missing.stderr));
+}
