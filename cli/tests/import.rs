@@ -142,3 +142,113 @@ fn a_csv_without_a_step_column_fails_the_import_and_writes_nothing() {
     let missing = runstore(&["import", "wandb-csv", "nowhere.csv", "-o", db.to_str().unwrap()]);
     assert!(text(&missing.stderr).contains("nowhere.csv: no such file"), "{}", text(&missing.stderr));
 }
+
+/// The MLflow fixture (tests/fixtures/mlflow/make.py: written by MLflow itself, with what
+/// MLflow's client reads back in expected.json) imports to the same runs, params, tags and
+/// every metric point, bit for bit (NaN, and ±Inf as MLflow keeps them).
+#[test]
+fn an_mlflow_store_imports_as_mlflows_own_client_reads_it() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/mlflow");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db");
+    let mlflow_db = fixtures.join("mlflow.db");
+    let out = runstore(&["import", "mlflow", mlflow_db.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("(thrown away)") && text(&out.stderr).contains("deleted in MLflow"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let store = Store::open_read_only(&db).unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    let mut compared_points = 0;
+    for want in expected["runs"].as_array().unwrap() {
+        let id = want["run_id"].as_str().unwrap();
+        let found = runs
+            .iter()
+            .find(|r| r.tags.get("import.source_id").map(String::as_str) == Some(&format!("mlflow:{id}")));
+        if want["lifecycle_stage"] == "deleted" {
+            assert!(found.is_none(), "a deleted run is left out");
+            continue;
+        }
+        let run = found.unwrap_or_else(|| panic!("run {id} not imported"));
+        assert_eq!(run.name, want["name"].as_str().unwrap());
+        assert_eq!(run.experiment, want["experiment"].as_str().unwrap());
+        let status = match want["status"].as_str().unwrap() {
+            "FINISHED" => "completed",
+            "FAILED" => "failed",
+            "RUNNING" => "running",
+            other => panic!("{other}"),
+        };
+        assert_eq!(run.status.to_string(), status, "{}", run.name);
+        assert_eq!(run.started_ms, want["start_time"].as_i64());
+        if status != "running" {
+            assert_eq!(run.ended_ms, want["end_time"].as_i64(), "{}", run.name);
+        }
+        for (key, value) in want["params"].as_object().unwrap() {
+            let got = match &run.params[key] {
+                runstore::ParamValue::Int(i) => i.to_string(),
+                runstore::ParamValue::Float(x) => format!("{x}"),
+                runstore::ParamValue::Str(s) => s.clone(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(got, value.as_str().unwrap(), "param {key} of {}", run.name);
+        }
+        for (key, value) in want["tags"].as_object().unwrap() {
+            assert_eq!(run.tags.get(key).map(String::as_str), value.as_str(), "tag {key} of {}", run.name);
+        }
+        let histories = want["metrics"].as_object().unwrap();
+        assert_eq!(run.metrics.len(), histories.len(), "{}", run.name);
+        for (key, history) in histories {
+            let series = run.metrics.iter().find(|s| &s.key == key).unwrap();
+            let points = store.series_points(series.series_id).unwrap();
+            let history = history.as_array().unwrap();
+            assert_eq!(points.len(), history.len(), "{key} of {}", run.name);
+            for (p, h) in points.iter().zip(history) {
+                let value: f64 = h[2].as_str().unwrap().parse().unwrap();
+                assert_eq!(
+                    (p.step, p.time_ms),
+                    (h[0].as_i64().unwrap(), h[1].as_i64().unwrap()),
+                    "{key} of {}",
+                    run.name
+                );
+                assert!(
+                    p.value.to_bits() == value.to_bits() || (p.value.is_nan() && value.is_nan()),
+                    "{key} of {} at {}: {} vs {value}",
+                    run.name,
+                    p.step,
+                    p.value
+                );
+                compared_points += 1;
+            }
+        }
+    }
+    assert_eq!(compared_points, 614);
+    let sweep = store.experiment("sweep").unwrap();
+    assert_eq!(sweep.tags.get("team").map(String::as_str), Some("vision"));
+    // Again: nothing added.
+    let again =
+        runstore(&["import", "mlflow", mlflow_db.to_str().unwrap(), "-o", db.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(0), Some(4)));
+}
+
+#[test]
+fn mlflow_import_refuses_what_is_not_an_mlflow_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db");
+    let basic = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/basic.db");
+    let out = runstore(&["import", "mlflow", basic.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not an MLflow tracking store: no table `experiment_tags`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let folder = runstore(&["import", "mlflow", dir.path().to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(text(&folder.stderr).contains("is a folder"), "{}", text(&folder.stderr));
+    assert!(!db.exists());
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use runstore::import::{ImportReport, Skipped, wandb_csv, write_runs};
+use runstore::import::{ImportReport, Skipped, mlflow, wandb_csv, write_runs};
 use runstore::{Store, now_ms};
 
 use super::existing_file;
@@ -25,6 +25,23 @@ enum Source {
     /// CSV exported from W&B (a panel's "Export CSV", or a run's history) or trackio: a step
     /// column (Step, _step or step) and one column per metric (`RUN - METRIC` in panel exports).
     WandbCsv(WandbCsvArgs),
+    /// An MLflow tracking store kept in SQLite (mlflow.db): experiments, runs, params, tags and
+    /// every metric point, as MLflow's client reads them.
+    Mlflow(MlflowArgs),
+}
+
+/// Arguments of `runstore import mlflow`.
+#[derive(Debug, clap::Args)]
+struct MlflowArgs {
+    /// The store: the SQLite file MLflow's tracking URI names (sqlite:///mlflow.db).
+    store: PathBuf,
+    /// The runstore file to import into (created if missing; runs imported before are not
+    /// added again).
+    #[arg(long, short, default_value = "runs.db")]
+    out: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `runstore import wandb-csv`.
@@ -57,7 +74,29 @@ struct Summary {
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     match args.source {
         Source::WandbCsv(args) => wandb(args),
+        Source::Mlflow(args) => mlflow(args),
     }
+}
+
+fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    existing_file(&args.store)?;
+    if args.store.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: runstore import mlflow reads MLflow's SQLite store (mlflow.db); its file store (mlruns/) is not read yet",
+            args.store.display()
+        );
+    }
+    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.store.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let read = mlflow::read_sqlite(&args.store)?;
+    spinner.finish_and_clear();
+    let now = now_ms();
+    let mut store = Store::open(&args.out, &Default::default(), now)
+        .with_context(|| format!("opening {} for writing", args.out.display()))?;
+    let written = write_runs(&mut store, &read.experiments, read.runs, now)
+        .with_context(|| format!("importing into {}", args.out.display()))?;
+    report(Summary { written, files: 1, skipped: read.skipped }, &args.out, args.json, started)
 }
 
 fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
@@ -82,29 +121,34 @@ fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
         std::fs::File::open(file)
             .and_then(|f| bar.wrap_read(f).read_to_end(&mut bytes))
             .with_context(|| format!("reading {}", file.display()))?;
-        let read = wandb_csv::read(&bytes, &file.display().to_string(), now)?;
+        let read = wandb_csv::read(&bytes, &file.display().to_string(), &args.experiment, now)?;
         runs.extend(read.runs);
         skipped.extend(read.skipped);
     }
     bar.finish_and_clear();
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let written = write_runs(&mut store, &args.experiment, runs, now)
+    let written = write_runs(&mut store, &[], runs, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
-    let summary = Summary { written, files: args.files.len(), skipped };
-    if args.json {
+    report(Summary { written, files: args.files.len(), skipped }, &args.out, args.json, started)
+}
+
+/// Prints what an import did: a line and what it left out, or JSON.
+fn report(summary: Summary, out: &std::path::Path, json: bool, started: Instant) -> anyhow::Result<()> {
+    if json {
         outln!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
     let w = &summary.written;
     eprintln!(
-        "imported {} runs ({} imported before, left as they were), {} series, {} points from {} files into {} in {:.1} s",
+        "imported {} runs ({} imported before, left as they were), {} series, {} points from {} file{} into {} in {:.1} s",
         w.runs_added,
         w.runs_present,
         w.series,
         count(w.points as i64),
         summary.files,
-        args.out.display(),
+        if summary.files == 1 { "" } else { "s" },
+        out.display(),
         started.elapsed().as_secs_f64()
     );
     for s in &summary.skipped {

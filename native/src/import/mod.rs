@@ -9,18 +9,21 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let csv = "Step,bright-sun-1 - loss,bright-sun-1 - loss__MIN\n0,1.5,1.5\n1,0.75,0.7\n";
-//! let read = wandb_csv::read(csv.as_bytes(), "export.csv", 0)?;
+//! let read = wandb_csv::read(csv.as_bytes(), "export.csv", "wandb", 0)?;
 //! let mut store = runstore::Store::open_in_memory(0)?;
-//! let report = write_runs(&mut store, "wandb", read.runs, 0)?;
+//! let report = write_runs(&mut store, &[], read.runs, 0)?;
 //! assert_eq!((report.runs_added, report.points), (1, 2));
 //! assert_eq!(read.skipped.len(), 1); // the __MIN companion, derived from `loss`
 //! # Ok(()) }
 //! ```
 
+pub mod mlflow;
 pub mod wandb_csv;
 
 use runstore_core::event::{Owner, RunRecord};
-use runstore_core::{BatchWriter, Context, Event, ParamValue, Point, RunStatus, SeriesKey, Store};
+use std::collections::HashMap;
+
+use runstore_core::{BatchWriter, Context, Event, Id, ParamValue, Point, RunStatus, SeriesKey, Store};
 use serde::Serialize;
 
 use crate::{Error, Result, new_id};
@@ -33,6 +36,8 @@ pub struct ImportedRun {
     pub source_id: String,
     /// The kind of source, kept in the `import.source` tag (`wandb-csv`, ...).
     pub source: &'static str,
+    /// The experiment it goes into (by name; created if missing).
+    pub experiment: String,
     /// Run name.
     pub name: String,
     /// Final status.
@@ -60,6 +65,15 @@ pub struct ImportedSeries {
     pub points: Vec<Point>,
 }
 
+/// An experiment's own data from another tracker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedExperiment {
+    /// Name (experiments unify by name).
+    pub name: String,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
 /// Something a reader left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
@@ -82,33 +96,43 @@ pub struct ImportReport {
     pub points: u64,
 }
 
-/// Writes `runs` into the experiment named `experiment` (created if missing), in one
-/// transaction; runs whose source id an earlier import wrote are left out. `now_ms` stamps the
-/// experiment if it is new.
+/// Writes `runs` (and the tags of `experiments`) in one transaction; each run goes into the
+/// experiment it names, created if missing; runs whose source id an earlier import wrote are
+/// left out. `now_ms` stamps experiments that are new.
 pub fn write_runs(
     store: &mut Store,
-    experiment: &str,
+    experiments: &[ImportedExperiment],
     runs: Vec<ImportedRun>,
     now_ms: i64,
 ) -> Result<ImportReport> {
-    let experiment_id = match store.experiment(experiment) {
-        Ok(found) => found.id.parse()?,
-        Err(runstore_core::Error::NotFound { .. }) => new_id(),
-        Err(e) => return Err(e.into()),
-    };
     let mut report = ImportReport::default();
-    let mut events = vec![Event::Experiment {
-        id: experiment_id.clone(),
-        name: experiment.into(),
-        description: String::new(),
-        time_ms: now_ms,
-    }];
+    let mut events = Vec::new();
+    let mut experiment_ids: HashMap<String, Id> = HashMap::new();
+    let mut experiment_id = |store: &Store, events: &mut Vec<Event>, name: &str| -> Result<Id> {
+        if let Some(id) = experiment_ids.get(name) {
+            return Ok(id.clone());
+        }
+        let id = match store.experiment(name) {
+            Ok(found) => found.id.parse()?,
+            Err(runstore_core::Error::NotFound { .. }) => new_id(),
+            Err(e) => return Err(e.into()),
+        };
+        events.push(Event::Experiment {
+            id: id.clone(),
+            name: name.into(),
+            description: String::new(),
+            time_ms: now_ms,
+        });
+        experiment_ids.insert(name.to_owned(), id.clone());
+        Ok(id)
+    };
     let mut handle = 0;
     for run in runs {
         if imported_before(store, &run.source_id)? {
             report.runs_present += 1;
             continue;
         }
+        let experiment_id = experiment_id(store, &mut events, &run.experiment)?;
         let id = new_id();
         events.push(Event::Run(Box::new(RunRecord {
             id: id.clone(),
@@ -152,6 +176,10 @@ pub fn write_runs(
             });
         }
         report.runs_added += 1;
+    }
+    for experiment in experiments.iter().filter(|e| !e.tags.is_empty()) {
+        let id = experiment_id(store, &mut events, &experiment.name)?;
+        events.push(Event::Tags { owner: Owner::Experiment(id), tags: experiment.tags.clone() });
     }
     BatchWriter::new()
         .write(store, &events)?

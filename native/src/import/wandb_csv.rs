@@ -34,9 +34,10 @@ struct Column {
     bad_cells: usize,
 }
 
-/// Reads the export `bytes`; `name` (the file's name) is used in messages and as the run name
-/// when the columns do not name runs. `now_ms` stamps points when the file has no time column.
-pub fn read(bytes: &[u8], name: &str, now_ms: i64) -> Result<Read> {
+/// Reads the export `bytes` as runs of the experiment `experiment`; `name` (the file's name) is
+/// used in messages and as the run name when the columns do not name runs. `now_ms` stamps
+/// points when the file has no time column.
+pub fn read(bytes: &[u8], name: &str, experiment: &str, now_ms: i64) -> Result<Read> {
     let fail = |why: String| Error::Import(format!("{name}: {why}"));
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     let headers: Vec<String> =
@@ -137,6 +138,7 @@ pub fn read(bytes: &[u8], name: &str, now_ms: i64) -> Result<Read> {
         .map(|run| ImportedRun {
             source_id: format!("{file_id}:{run}"),
             source: "wandb-csv",
+            experiment: experiment.to_owned(),
             series: runs.remove(&run).unwrap_or_default(),
             name: run,
             status: RunStatus::Completed,
@@ -173,7 +175,7 @@ mod tests {
     fn a_panel_export_is_one_run_per_prefix_and_companions_are_skipped() {
         let csv = "\u{feff}\"Step\",\"a-1 - train/loss\",\"a-1 - train/loss__MIN\",\"a-1 - train/loss__MAX\",\"b-2 - train/loss\"\n\
                    0,1.5,1.4,1.6,2\n1,,,,NaN\n2,inf,,,-inf\n3,oops,,,0.25\n";
-        let read = read(csv.as_bytes(), "panel.csv", 7).unwrap();
+        let read = read(csv.as_bytes(), "panel.csv", "e", 7).unwrap();
         let names: Vec<_> = read.runs.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["a-1", "b-2"]);
         let a = &read.runs[0].series[0];
@@ -197,7 +199,7 @@ mod tests {
     #[test]
     fn a_history_export_is_one_run_with_its_times() {
         let csv = ",_step,_runtime,_timestamp,loss,acc\n0,0,1.5,1750000000.25,0.9,\n1,1,2.5,1750000001.5,0.8,0.5\n2,2.0,3,1750000002,,0.75\n";
-        let read = read(csv.as_bytes(), "runs/history.csv", 0).unwrap();
+        let read = read(csv.as_bytes(), "runs/history.csv", "e", 0).unwrap();
         assert_eq!(read.runs.len(), 1);
         let run = &read.runs[0];
         assert_eq!(run.name, "history");
@@ -210,9 +212,9 @@ mod tests {
 
     #[test]
     fn no_step_column_is_an_error_naming_the_file_and_its_columns() {
-        let err = read(b"time,loss\n0,1\n", "x.csv", 0).unwrap_err().to_string();
+        let err = read(b"time,loss\n0,1\n", "x.csv", "e", 0).unwrap_err().to_string();
         assert!(err.contains("x.csv: no step column") && err.contains("time, loss"), "{err}");
-        let err = read(b"Step,a\n0,1,2\n", "ragged.csv", 0).unwrap_err().to_string();
+        let err = read(b"Step,a\n0,1,2\n", "ragged.csv", "e", 0).unwrap_err().to_string();
         assert!(err.contains("ragged.csv: row 2"), "{err}");
     }
 }
