@@ -252,3 +252,115 @@ fn mlflow_import_refuses_what_is_not_an_mlflow_store() {
     assert!(text(&folder.stderr).contains("is a folder"), "{}", text(&folder.stderr));
     assert!(!db.exists());
 }
+
+/// The TensorBoard fixture (tests/fixtures/tensorboard/make.py: event files by tensorboardX and
+/// TensorBoard's own writer, with what tbparse reads back in expected.json) imports to the same
+/// scalars, bit for bit, and leaves out the text and the histogram.
+#[test]
+fn tensorboard_logs_import_as_tbparse_reads_them() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tensorboard");
+    let expected: Vec<(String, String, i64, String, String)> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db");
+    let logs = fixtures.join("logs");
+    let out = runstore(&["import", "tensorboard", logs.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("imported 2 runs")
+            && said.contains("\"notes/text_summary\"")
+            && said.contains("\"weights\"")
+            && said.contains("not scalars"),
+        "{said}"
+    );
+    let store = Store::open_read_only(&db).unwrap();
+    let mut stored = Vec::new();
+    for run in store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap() {
+        for s in &run.metrics {
+            for p in store.series_points(s.series_id).unwrap() {
+                let bits = if p.value.is_nan() { f64::NAN.to_bits() } else { p.value.to_bits() };
+                stored.push((run.name.clone(), s.key.clone(), p.step, p.time_ms, bits));
+            }
+        }
+    }
+    let mut wanted: Vec<_> = expected
+        .iter()
+        .map(|(run, tag, step, wall, value)| {
+            let wall: f64 = wall.parse().unwrap();
+            let value: f64 = value.parse().unwrap();
+            let bits = if value.is_nan() { f64::NAN.to_bits() } else { value.to_bits() };
+            (run.clone(), tag.clone(), *step, (wall * 1000.0).round() as i64, bits)
+        })
+        .collect();
+    stored.sort();
+    wanted.sort();
+    assert_eq!(stored.len(), 440);
+    assert_eq!(stored, wanted, "every scalar as tbparse reads it, NaN and ±Inf included");
+    let again =
+        runstore(&["import", "tensorboard", logs.to_str().unwrap(), "-o", db.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(0), Some(2)));
+}
+
+/// Copies the fixture's logs into `dir`, returning the TF1 event file of run lr=0.1.
+fn copy_logs(dir: &Path) -> std::path::PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tensorboard/logs/lr=0.1");
+    let to = dir.join("logs/lr=0.1");
+    std::fs::create_dir_all(&to).unwrap();
+    let mut tf1 = None;
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let copy = to.join(path.file_name().unwrap());
+        std::fs::copy(&path, &copy).unwrap();
+        if copy.to_string_lossy().ends_with(".a") {
+            tf1 = Some(copy);
+        }
+    }
+    tf1.unwrap()
+}
+
+#[test]
+fn a_cut_short_event_file_imports_up_to_its_last_whole_record_and_a_bad_crc_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_logs(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    // Cut inside one of the loss records (the first half of the file: the histogram after them
+    // is the other half).
+    std::fs::write(&file, &bytes[..bytes.len() / 4]).unwrap();
+    let db = dir.path().join("runs.db");
+    let logs = dir.path().join("logs");
+    let out = runstore(&["import", "tensorboard", logs.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cut short"), "{}", text(&out.stderr));
+    let store = Store::open_read_only(&db).unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    let loss = runs[0].metrics.iter().find(|s| s.key == "train/loss").unwrap();
+    assert!(loss.count > 10 && loss.count < 120, "the records before the cut: {}", loss.count);
+    drop(store);
+
+    // A flipped byte inside a record: an error naming the file and the offset; nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_logs(dir.path());
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x5a;
+    std::fs::write(&file, &bytes).unwrap();
+    let db = dir.path().join("runs.db");
+    let out = runstore(&[
+        "import",
+        "tensorboard",
+        dir.path().join("logs").to_str().unwrap(),
+        "-o",
+        db.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains(file.file_name().unwrap().to_str().unwrap())
+            && said.contains("CRC")
+            && said.contains("at byte"),
+        "{said}"
+    );
+    assert!(!db.exists(), "nothing written");
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use runstore::import::{ImportReport, Skipped, mlflow, wandb_csv, write_runs};
+use runstore::import::{ImportReport, Skipped, mlflow, tensorboard, wandb_csv, write_runs};
 use runstore::{Store, now_ms};
 
 use super::existing_file;
@@ -28,6 +28,26 @@ enum Source {
     /// An MLflow tracking store kept in SQLite (mlflow.db): experiments, runs, params, tags and
     /// every metric point, as MLflow's client reads them.
     Mlflow(MlflowArgs),
+    /// TensorBoard logs: every folder under LOGDIR with event files (events.out.tfevents.*) is
+    /// a run; its scalars (TF1 simple values and TF2 scalar tensors) with step and wall time.
+    Tensorboard(TensorboardArgs),
+}
+
+/// Arguments of `runstore import tensorboard`.
+#[derive(Debug, clap::Args)]
+struct TensorboardArgs {
+    /// The log directory (what `tensorboard --logdir` is given).
+    logdir: PathBuf,
+    /// The runstore file to import into (created if missing; runs imported before are not
+    /// added again).
+    #[arg(long, short, default_value = "runs.db")]
+    out: PathBuf,
+    /// The experiment the runs go into.
+    #[arg(long, short, default_value = "tensorboard")]
+    experiment: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `runstore import mlflow`.
@@ -75,7 +95,24 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     match args.source {
         Source::WandbCsv(args) => wandb(args),
         Source::Mlflow(args) => mlflow(args),
+        Source::Tensorboard(args) => tensorboard(args),
     }
+}
+
+fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    existing_file(&args.logdir)?;
+    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.logdir.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let read = tensorboard::read(&args.logdir, &args.experiment)?;
+    spinner.finish_and_clear();
+    let now = now_ms();
+    let mut store = Store::open(&args.out, &Default::default(), now)
+        .with_context(|| format!("opening {} for writing", args.out.display()))?;
+    let files = read.files;
+    let written = write_runs(&mut store, &[], read.runs, now)
+        .with_context(|| format!("importing into {}", args.out.display()))?;
+    report(Summary { written, files, skipped: read.skipped }, &args.out, args.json, started)
 }
 
 fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod mlflow;
+pub mod tensorboard;
 pub mod wandb_csv;
 
 use runstore_core::event::{Owner, RunRecord};

@@ -1,0 +1,296 @@
+//! TensorBoard logs: every directory under a log directory that holds event files
+//! (`events.out.tfevents.*`) is one run, named by its path below the log directory. Event files
+//! are TFRecord files (each record: its length, a masked CRC-32C of the length, the bytes, a
+//! masked CRC-32C of the bytes), each record an `Event` protocol buffer. Scalars come from
+//! `simple_value` (TF1, tensorboardX) and from the scalar tensors of the `scalars` plugin (TF2),
+//! with their step and wall time. A record cut short at the end of a file (a job still
+//! writing) ends that file with a note; a CRC that does not match is an error naming the file
+//! and the offset. Images, histograms, text and the rest are left out, and listed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use runstore_core::{Context, Point, RunStatus};
+
+use super::{ImportedRun, ImportedSeries, Skipped};
+use crate::{Error, Result};
+
+/// What one log directory held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Read {
+    /// One run per directory with event files.
+    pub runs: Vec<ImportedRun>,
+    /// What was left out (not scalars, a cut-short last record), with why.
+    pub skipped: Vec<Skipped>,
+    /// Event files read.
+    pub files: usize,
+    /// Bytes of event files read.
+    pub bytes: u64,
+}
+
+/// Reads every run under `logdir` into the experiment `experiment`.
+pub fn read(logdir: &Path, experiment: &str) -> Result<Read> {
+    let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    collect(logdir, &mut dirs)?;
+    if dirs.is_empty() {
+        return Err(Error::Import(format!(
+            "{}: no TensorBoard event files (events.out.tfevents.*) in it or below it",
+            logdir.display()
+        )));
+    }
+    let mut read = Read { runs: Vec::new(), skipped: Vec::new(), files: 0, bytes: 0 };
+    for (dir, files) in dirs {
+        let relative = dir.strip_prefix(logdir).unwrap_or(&dir);
+        let name = if relative.as_os_str().is_empty() {
+            logdir.file_name().map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned())
+        } else {
+            relative.to_string_lossy().into_owned()
+        };
+        let mut series: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+        let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
+        for file in &files {
+            let bytes =
+                std::fs::read(file).map_err(|error| Error::Io { path: file.display().to_string(), error })?;
+            read.files += 1;
+            read.bytes += bytes.len() as u64;
+            let shown = file.display().to_string();
+            let cut = records(&bytes, &shown, |record| scalars(record, &mut series, &mut left_out))?;
+            if let Some(offset) = cut {
+                read.skipped.push(Skipped {
+                    what: format!("the last record of {shown} (from byte {offset})"),
+                    why: "cut short: the file ends inside it (a job still writing?); what came before is imported".into(),
+                });
+            }
+        }
+        for (tag, n) in left_out {
+            read.skipped.push(Skipped {
+                what: format!("{n} values of {tag:?} in {name}"),
+                why: "not scalars".into(),
+            });
+        }
+        let (first, last) = series
+            .values()
+            .flatten()
+            .fold((i64::MAX, i64::MIN), |(a, b), p| (a.min(p.time_ms), b.max(p.time_ms)));
+        let first_file = files[0].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        read.runs.push(ImportedRun {
+            source_id: format!("tensorboard:{name}:{first_file}"),
+            source: "tensorboard",
+            experiment: experiment.to_owned(),
+            status: RunStatus::Completed,
+            started_ms: if first <= last { first } else { 0 },
+            ended_ms: Some(if first <= last { last } else { 0 }),
+            params: Vec::new(),
+            tags: vec![("import.file".into(), dir.display().to_string())],
+            series: series
+                .into_iter()
+                .map(|(key, points)| ImportedSeries { key, context: Context::none(), points })
+                .collect(),
+            name,
+        });
+    }
+    Ok(read)
+}
+
+/// Directories under `dir` (itself included) with their event files, in name order.
+fn collect(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|error| Error::Io { path: dir.display().to_string(), error })?;
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents.")) {
+            out.entry(dir.to_owned()).or_default().push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Calls `each` with every whole record of a TFRecord file; returns the offset of a record cut
+/// short at the end, if any. A CRC that does not match is an error.
+fn records(bytes: &[u8], shown: &str, mut each: impl FnMut(&[u8])) -> Result<Option<usize>> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(header) = bytes.get(at..at + 12) else { return Ok(Some(at)) };
+        let length = u64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
+        let length_crc = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+        if masked_crc(&header[..8]) != length_crc {
+            return Err(Error::Import(format!(
+                "{shown}: the record at byte {at} has a bad length CRC (damaged, or not an event file)"
+            )));
+        }
+        let start = at + 12;
+        let Some(end) = usize::try_from(length).ok().and_then(|l| start.checked_add(l)) else {
+            return Ok(Some(at));
+        };
+        let (Some(data), Some(crc)) = (bytes.get(start..end), bytes.get(end..end + 4)) else {
+            return Ok(Some(at));
+        };
+        if masked_crc(data) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+            return Err(Error::Import(format!(
+                "{shown}: the record at byte {at} has a bad data CRC (damaged)"
+            )));
+        }
+        each(data);
+        at = end + 4;
+    }
+    Ok(None)
+}
+
+/// TFRecord's masked CRC-32C.
+fn masked_crc(data: &[u8]) -> u32 {
+    let crc = crc32c::crc32c(data);
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+/// The scalars of one `Event` record, into `series` by tag; other values counted in `left_out`.
+fn scalars(event: &[u8], series: &mut BTreeMap<String, Vec<Point>>, left_out: &mut BTreeMap<String, usize>) {
+    let (mut wall_time, mut step, mut summary) = (0.0, 0, None);
+    for (field, value) in Fields(event) {
+        match (field, value) {
+            (1, Value::Fixed64(bits)) => wall_time = f64::from_bits(bits),
+            (2, Value::Varint(v)) => step = v as i64,
+            (5, Value::Bytes(b)) => summary = Some(b),
+            _ => {}
+        }
+    }
+    let time_ms = (wall_time * 1000.0).round() as i64;
+    for (field, value) in Fields(summary.unwrap_or_default()) {
+        let (1, Value::Bytes(v)) = (field, value) else { continue };
+        let (mut tag, mut simple, mut tensor, mut plugin) = (String::new(), None, None, String::new());
+        for (field, value) in Fields(v) {
+            match (field, value) {
+                (1, Value::Bytes(b)) => tag = String::from_utf8_lossy(b).into_owned(),
+                (2, Value::Fixed32(bits)) => simple = Some(f64::from(f32::from_bits(bits))),
+                (8, Value::Bytes(b)) => tensor = Some(b),
+                (9, Value::Bytes(b)) => plugin = plugin_name(b),
+                _ => {}
+            }
+        }
+        let value =
+            simple.or_else(|| if plugin == "scalars" { tensor.and_then(scalar_tensor) } else { None });
+        match value {
+            Some(value) => {
+                series.entry(tag).or_default().push(Point { step, time_ms, value, epoch: None, batch: None })
+            }
+            None => *left_out.entry(tag).or_default() += 1,
+        }
+    }
+}
+
+/// The plugin name in a `SummaryMetadata`.
+fn plugin_name(metadata: &[u8]) -> String {
+    Fields(metadata)
+        .find_map(|(f, v)| match (f, v) {
+            (1, Value::Bytes(data)) => Fields(data).find_map(|(f, v)| match (f, v) {
+                (1, Value::Bytes(name)) => Some(String::from_utf8_lossy(name).into_owned()),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The value of a scalar `TensorProto` of float or double.
+fn scalar_tensor(tensor: &[u8]) -> Option<f64> {
+    let (mut dtype, mut content, mut value) = (0, None, None);
+    for (field, v) in Fields(tensor) {
+        match (field, v) {
+            (1, Value::Varint(d)) => dtype = d,
+            (4, Value::Bytes(b)) => content = Some(b),
+            (5, Value::Fixed32(bits)) => value = Some(f64::from(f32::from_bits(bits))),
+            (5, Value::Bytes(packed)) if packed.len() >= 4 => {
+                value = Some(f64::from(f32::from_le_bytes(packed[..4].try_into().ok()?)))
+            }
+            (6, Value::Fixed64(bits)) => value = Some(f64::from_bits(bits)),
+            (6, Value::Bytes(packed)) if packed.len() >= 8 => {
+                value = Some(f64::from_le_bytes(packed[..8].try_into().ok()?))
+            }
+            _ => {}
+        }
+    }
+    value.or_else(|| match (dtype, content?) {
+        (1, c) if c.len() == 4 => Some(f64::from(f32::from_le_bytes(c.try_into().ok()?))),
+        (2, c) if c.len() == 8 => Some(f64::from_le_bytes(c.try_into().ok()?)),
+        _ => None,
+    })
+}
+
+/// One protocol-buffer field value (groups, long deprecated, end the message).
+#[derive(Debug, Clone, Copy)]
+enum Value<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Bytes(&'a [u8]),
+    Fixed32(u32),
+}
+
+/// The fields of a protocol-buffer message, in order; stops at anything malformed.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (u64, Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let key = varint(&mut self.0)?;
+        let value = match key & 7 {
+            0 => Value::Varint(varint(&mut self.0)?),
+            1 => Value::Fixed64(u64::from_le_bytes(take(&mut self.0, 8)?.try_into().ok()?)),
+            2 => {
+                let length = usize::try_from(varint(&mut self.0)?).ok()?;
+                Value::Bytes(take(&mut self.0, length)?)
+            }
+            5 => Value::Fixed32(u32::from_le_bytes(take(&mut self.0, 4)?.try_into().ok()?)),
+            _ => {
+                self.0 = &[];
+                return None;
+            }
+        };
+        Some((key >> 3, value))
+    }
+}
+
+fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, rest) = (data.get(..n)?, data.get(n..)?);
+    *data = rest;
+    Some(head)
+}
+
+fn varint(data: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = data.split_first()?;
+        *data = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_masked_crc_is_tfrecords() {
+        // As tensorboardX computes it (tests/fixtures/tensorboard/masked_crc.json).
+        assert_eq!(masked_crc(&0u64.to_le_bytes()), 127_402_793);
+        assert_eq!(masked_crc(&42u64.to_le_bytes()), 4_119_956_910);
+        assert_eq!(masked_crc(b"runstore"), 491_544_526);
+    }
+
+    #[test]
+    fn protocol_buffer_fields_are_read_and_bad_ones_end_the_message() {
+        // field 1 varint 150, field 2 bytes "hi", field 3 fixed32, then a truncated varint.
+        let message = [0x08, 0x96, 0x01, 0x12, 0x02, b'h', b'i', 0x1d, 1, 0, 0, 0, 0x20, 0x80];
+        let fields: Vec<_> = Fields(&message).collect();
+        assert_eq!(fields.len(), 3);
+        assert!(matches!(fields[0], (1, Value::Varint(150))));
+        assert!(matches!(fields[1], (2, Value::Bytes(b"hi"))));
+        assert!(matches!(fields[2], (3, Value::Fixed32(1))));
+    }
+}
