@@ -143,17 +143,30 @@ fn a_csv_without_a_step_column_fails_the_import_and_writes_nothing() {
     assert!(text(&missing.stderr).contains("nowhere.csv: no such file"), "{}", text(&missing.stderr));
 }
 
-/// The MLflow fixture (tests/fixtures/mlflow/make.py: written by MLflow itself, with what
-/// MLflow's client reads back in expected.json) imports to the same runs, params, tags and
-/// every metric point, bit for bit (NaN, and ±Inf as MLflow keeps them).
+/// The MLflow fixtures (tests/fixtures/mlflow/make.py: the same runs written by MLflow itself
+/// into its SQLite store and its file store, with what MLflow's client reads back) import to
+/// the same runs, params, tags and every metric point, bit for bit (NaN, and ±Inf as each store
+/// keeps them), the same registered models, versions, tags and aliases, and the runs'
+/// artifacts: the file store's files with their sizes and SHA-256 as the client downloads
+/// them; the SQLite store's locations (its files were in a folder that is gone).
 #[test]
-fn an_mlflow_store_imports_as_mlflows_own_client_reads_it() {
+fn an_mlflow_sqlite_store_imports_as_mlflows_own_client_reads_it() {
+    check_mlflow_import("mlflow.db", "expected.json");
+}
+
+#[test]
+fn an_mlflow_file_store_imports_as_mlflows_own_client_reads_it() {
+    check_mlflow_import("mlruns", "expected_mlruns.json");
+}
+
+fn check_mlflow_import(source: &str, expected: &str) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/mlflow");
     let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join(expected)).unwrap()).unwrap();
+    let file_store = source == "mlruns";
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("runs.db");
-    let mlflow_db = fixtures.join("mlflow.db");
+    let mlflow_db = fixtures.join(source);
     let out = runstore(&["import", "mlflow", mlflow_db.to_str().unwrap(), "-o", db.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -200,6 +213,26 @@ fn an_mlflow_store_imports_as_mlflows_own_client_reads_it() {
         for (key, value) in want["tags"].as_object().unwrap() {
             assert_eq!(run.tags.get(key).map(String::as_str), value.as_str(), "tag {key} of {}", run.name);
         }
+        let artifacts = store.run_artifacts(&run.id).unwrap();
+        if file_store {
+            let got: Vec<(String, i64, String)> = artifacts
+                .iter()
+                .map(|a| (a.name.clone(), a.size_bytes.unwrap(), a.sha256.clone().unwrap()))
+                .collect();
+            let want: Vec<(String, i64, String)> = want["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (a[0].as_str().unwrap().into(), a[1].as_i64().unwrap(), a[2].as_str().unwrap().into())
+                })
+                .collect();
+            assert_eq!(got, want, "artifacts of {}", run.name);
+        } else {
+            let got: Vec<(&str, &str)> =
+                artifacts.iter().map(|a| (a.kind.as_str(), a.uri.as_str())).collect();
+            assert_eq!(got, [("location", want["artifact_uri"].as_str().unwrap())], "{}", run.name);
+        }
         let histories = want["metrics"].as_object().unwrap();
         assert_eq!(run.metrics.len(), histories.len(), "{}", run.name);
         for (key, history) in histories {
@@ -229,11 +262,79 @@ fn an_mlflow_store_imports_as_mlflows_own_client_reads_it() {
     assert_eq!(compared_points, 614);
     let sweep = store.experiment("sweep").unwrap();
     assert_eq!(sweep.tags.get("team").map(String::as_str), Some("vision"));
+    check_mlflow_models(&store, &expected, &runs, file_store);
     // Again: nothing added.
     let again =
         runstore(&["import", "mlflow", mlflow_db.to_str().unwrap(), "-o", db.to_str().unwrap(), "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(0), Some(4)));
+    assert_eq!(
+        (report["model_versions"].as_u64(), report["model_versions_present"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(Store::open_read_only(&db).unwrap().models().unwrap().len(), 2, "no model twice");
+}
+
+/// The registry as MLflow's client lists it: models, tags, aliases, live versions.
+fn check_mlflow_models(
+    store: &Store,
+    expected: &serde_json::Value,
+    runs: &[runstore::RunInfo],
+    file_store: bool,
+) {
+    let models = store.models().unwrap();
+    let want_models = expected["models"].as_array().unwrap();
+    assert_eq!(models.len(), want_models.len());
+    for want in want_models {
+        let name = want["name"].as_str().unwrap();
+        let model = models.iter().find(|m| m.name == name).unwrap();
+        assert_eq!(model.description, want["description"].as_str().unwrap_or(""));
+        for (key, value) in want["tags"].as_object().unwrap() {
+            assert_eq!(model.tags.get(key).map(String::as_str), value.as_str(), "tag {key} of {name}");
+        }
+        let aliases: Vec<(String, i64)> = want["aliases"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(a, v)| (a.clone(), v.as_i64().unwrap_or_else(|| v.as_str().unwrap().parse().unwrap())))
+            .collect();
+        assert_eq!(model.aliases.clone().into_iter().collect::<Vec<_>>(), aliases, "{name}");
+        let versions = store.model_versions(name).unwrap();
+        let want_versions = want["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), want_versions.len(), "deleted versions left out");
+        for (v, w) in versions.iter().zip(want_versions) {
+            assert_eq!(v.version, w["version"].as_i64().unwrap());
+            assert_eq!(v.description, w["description"].as_str().unwrap());
+            assert_eq!(v.storage_path, w["source"].as_str().unwrap());
+            for (key, value) in w["tags"].as_object().unwrap() {
+                assert_eq!(
+                    v.tags.get(key).map(String::as_str),
+                    value.as_str(),
+                    "tag {key} of v{}",
+                    v.version
+                );
+            }
+            let made_by = runs
+                .iter()
+                .find(|r| {
+                    r.tags.get("import.source_id")
+                        == Some(&format!("mlflow:{}", w["run_id"].as_str().unwrap()))
+                })
+                .unwrap();
+            assert_eq!(v.source_run_id.as_deref(), Some(made_by.id.as_str()));
+            // The model's files are its run's `model/` artifacts, read when they are here.
+            let run =
+                expected["runs"].as_array().unwrap().iter().find(|r| r["run_id"] == w["run_id"]).unwrap();
+            let model_bytes: i64 = run["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a[0].as_str().unwrap().starts_with("model/"))
+                .map(|a| a[1].as_i64().unwrap())
+                .sum();
+            assert_eq!(v.size_bytes, if file_store { model_bytes } else { 0 }, "v{}", v.version);
+        }
+    }
 }
 
 #[test]
@@ -249,7 +350,7 @@ fn mlflow_import_refuses_what_is_not_an_mlflow_store() {
         text(&out.stderr)
     );
     let folder = runstore(&["import", "mlflow", dir.path().to_str().unwrap(), "-o", db.to_str().unwrap()]);
-    assert!(text(&folder.stderr).contains("is a folder"), "{}", text(&folder.stderr));
+    assert!(text(&folder.stderr).contains("not an MLflow file store"), "{}", text(&folder.stderr));
     assert!(!db.exists());
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use runstore::import::{ImportReport, Skipped, mlflow, tensorboard, wandb_csv, write_runs};
+use runstore::import::{Import, ImportReport, Skipped, mlflow, tensorboard, wandb_csv, write};
 use runstore::{Store, now_ms};
 
 use super::existing_file;
@@ -25,8 +25,9 @@ enum Source {
     /// CSV exported from W&B (a panel's "Export CSV", or a run's history) or trackio: a step
     /// column (Step, _step or step) and one column per metric (`RUN - METRIC` in panel exports).
     WandbCsv(WandbCsvArgs),
-    /// An MLflow tracking store kept in SQLite (mlflow.db): experiments, runs, params, tags and
-    /// every metric point, as MLflow's client reads them.
+    /// An MLflow tracking store, SQLite (mlflow.db) or file store (mlruns/): experiments, runs,
+    /// params, tags, every metric point as MLflow's client reads it, the runs' artifacts (local
+    /// files with size and SHA-256) and the model registry.
     Mlflow(MlflowArgs),
     /// TensorBoard logs: every folder under LOGDIR with event files (events.out.tfevents.*) is
     /// a run; its scalars (TF1 simple values and TF2 scalar tensors) with step and wall time.
@@ -53,7 +54,8 @@ struct TensorboardArgs {
 /// Arguments of `runstore import mlflow`.
 #[derive(Debug, clap::Args)]
 struct MlflowArgs {
-    /// The store: the SQLite file MLflow's tracking URI names (sqlite:///mlflow.db).
+    /// The store: the SQLite file (sqlite:///mlflow.db) or the folder (file:./mlruns) that
+    /// MLflow's tracking URI names.
     store: PathBuf,
     /// The runstore file to import into (created if missing; runs imported before are not
     /// added again).
@@ -110,7 +112,7 @@ fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
     let files = read.files;
-    let written = write_runs(&mut store, &[], read.runs, now)
+    let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
     report(Summary { written, files, skipped: read.skipped }, &args.out, args.json, started)
 }
@@ -118,21 +120,16 @@ fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
 fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     existing_file(&args.store)?;
-    if args.store.is_dir() {
-        anyhow::bail!(
-            "{} is a folder: runstore import mlflow reads MLflow's SQLite store (mlflow.db); its file store (mlruns/) is not read yet",
-            args.store.display()
-        );
-    }
     let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.store.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let read = mlflow::read_sqlite(&args.store)?;
+    let read = mlflow::read(&args.store)?;
     spinner.finish_and_clear();
     let now = now_ms();
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let written = write_runs(&mut store, &read.experiments, read.runs, now)
-        .with_context(|| format!("importing into {}", args.out.display()))?;
+    let import = Import { experiments: read.experiments, runs: read.runs, models: read.models };
+    let written =
+        write(&mut store, import, now).with_context(|| format!("importing into {}", args.out.display()))?;
     report(Summary { written, files: 1, skipped: read.skipped }, &args.out, args.json, started)
 }
 
@@ -165,7 +162,7 @@ fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let written = write_runs(&mut store, &[], runs, now)
+    let written = write(&mut store, Import { runs, ..Import::default() }, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
     report(Summary { written, files: args.files.len(), skipped }, &args.out, args.json, started)
 }
@@ -177,8 +174,16 @@ fn report(summary: Summary, out: &std::path::Path, json: bool, started: Instant)
         return Ok(());
     }
     let w = &summary.written;
+    let mut also = String::new();
+    if w.artifacts > 0 {
+        also += &format!(", {} artifacts", w.artifacts);
+    }
+    if w.model_versions + w.model_versions_present > 0 {
+        also +=
+            &format!(", {} model versions ({} imported before)", w.model_versions, w.model_versions_present);
+    }
     eprintln!(
-        "imported {} runs ({} imported before, left as they were), {} series, {} points from {} file{} into {} in {:.1} s",
+        "imported {} runs ({} imported before, left as they were), {} series, {} points{also} from {} file{} into {} in {:.1} s",
         w.runs_added,
         w.runs_present,
         w.series,

@@ -1,17 +1,18 @@
 //! Importing what other trackers recorded. Each source has its own reader, in its own file,
-//! that reads the real format into [`ImportedRun`]s; [`write_runs`] writes them through the one
-//! write path ([`runstore_core::BatchWriter`]) in a single transaction, so a failed import
-//! leaves nothing half-written, and skips runs imported before: a run's source id is kept in
-//! its `import.source_id` tag, so importing the same source twice adds nothing.
+//! that reads the real format into an [`Import`] (runs, experiments, registered models);
+//! [`write`] writes it through the one write path ([`runstore_core::BatchWriter`]) in a single
+//! transaction, so a failed import leaves nothing half-written, and skips what was imported
+//! before: a run's (and a model version's) source id is kept in its `import.source_id` tag, so
+//! importing the same source twice adds nothing.
 //!
 //! ```
-//! use runstore::import::{wandb_csv, write_runs};
+//! use runstore::import::{Import, wandb_csv, write};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let csv = "Step,bright-sun-1 - loss,bright-sun-1 - loss__MIN\n0,1.5,1.5\n1,0.75,0.7\n";
 //! let read = wandb_csv::read(csv.as_bytes(), "export.csv", "wandb", 0)?;
 //! let mut store = runstore::Store::open_in_memory(0)?;
-//! let report = write_runs(&mut store, &[], read.runs, 0)?;
+//! let report = write(&mut store, Import { runs: read.runs, ..Import::default() }, 0)?;
 //! assert_eq!((report.runs_added, report.points), (1, 2));
 //! assert_eq!(read.skipped.len(), 1); // the __MIN companion, derived from `loss`
 //! # Ok(()) }
@@ -21,10 +22,11 @@ pub mod mlflow;
 pub mod tensorboard;
 pub mod wandb_csv;
 
-use runstore_core::event::{Owner, RunRecord};
 use std::collections::HashMap;
 
+use runstore_core::event::{ArtifactOwner, ArtifactRecord, ModelVersionRecord, Owner, RunRecord};
 use runstore_core::{BatchWriter, Context, Event, Id, ParamValue, Point, RunStatus, SeriesKey, Store};
+use rusqlite::OptionalExtension as _;
 use serde::Serialize;
 
 use crate::{Error, Result, new_id};
@@ -53,6 +55,62 @@ pub struct ImportedRun {
     pub tags: Vec<(String, String)>,
     /// Metric series with their points.
     pub series: Vec<ImportedSeries>,
+    /// Files and locations the run produced.
+    pub artifacts: Vec<ImportedArtifact>,
+}
+
+/// A file (or a location holding files) an imported run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedArtifact {
+    /// Path below the run's artifact location (`model/MLmodel`), or the location itself.
+    pub name: String,
+    /// `file` for a file read, `location` for a place not read (remote, or gone).
+    pub kind: &'static str,
+    /// Where it is.
+    pub uri: String,
+    /// Size in bytes, when read.
+    pub size_bytes: Option<i64>,
+    /// SHA-256 in hex, when read.
+    pub sha256: Option<String>,
+}
+
+/// A registered model from another tracker's model registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedModel {
+    /// Unique name (models unify by name).
+    pub name: String,
+    /// Description (kept when the model is new here).
+    pub description: String,
+    /// Created, Unix ms.
+    pub created_ms: i64,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// Versions, oldest first.
+    pub versions: Vec<ImportedModelVersion>,
+    /// Aliases: name and the source's version number it points at.
+    pub aliases: Vec<(String, i64)>,
+}
+
+/// One version of an [`ImportedModel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedModelVersion {
+    /// Unique among the source's versions (kept in the `import.source_id` tag).
+    pub source_id: String,
+    /// The source's version number (kept in the `import.version` tag; runstore numbers a
+    /// model's versions itself, in the order they are added).
+    pub version: i64,
+    /// Description.
+    pub description: String,
+    /// Where the model is (the source's URI).
+    pub storage_path: String,
+    /// Size in bytes of the model's files, when they were read.
+    pub size_bytes: i64,
+    /// The source id of the run that produced it, when that run is imported.
+    pub run_source_id: Option<String>,
+    /// Tags (the `import.*` tags are added).
+    pub tags: Vec<(String, String)>,
+    /// Created, Unix ms.
+    pub created_ms: i64,
 }
 
 /// One metric series of an imported run.
@@ -84,7 +142,18 @@ pub struct Skipped {
     pub why: String,
 }
 
-/// What [`write_runs`] did.
+/// Everything one import writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Import {
+    /// Experiments' own data (tags); experiments runs name are created without it.
+    pub experiments: Vec<ImportedExperiment>,
+    /// Runs.
+    pub runs: Vec<ImportedRun>,
+    /// Registered models.
+    pub models: Vec<ImportedModel>,
+}
+
+/// What [`write`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     /// Runs written.
@@ -95,49 +164,35 @@ pub struct ImportReport {
     pub series: usize,
     /// Points written.
     pub points: u64,
+    /// Artifact records written.
+    pub artifacts: usize,
+    /// Model versions written.
+    pub model_versions: usize,
+    /// Model versions left out because an earlier import wrote them.
+    pub model_versions_present: usize,
 }
 
-/// Writes `runs` (and the tags of `experiments`) in one transaction; each run goes into the
-/// experiment it names, created if missing; runs whose source id an earlier import wrote are
-/// left out. `now_ms` stamps experiments that are new.
-pub fn write_runs(
-    store: &mut Store,
-    experiments: &[ImportedExperiment],
-    runs: Vec<ImportedRun>,
-    now_ms: i64,
-) -> Result<ImportReport> {
+/// Writes `import` in one transaction; each run goes into the experiment it names, created if
+/// missing; runs and model versions whose source id an earlier import wrote are left out.
+/// `now_ms` stamps experiments that are new.
+pub fn write(store: &mut Store, import: Import, now_ms: i64) -> Result<ImportReport> {
+    let mut writer =
+        Writer { store, now_ms, events: Vec::new(), experiments: HashMap::new(), runs: HashMap::new() };
     let mut report = ImportReport::default();
-    let mut events = Vec::new();
-    let mut experiment_ids: HashMap<String, Id> = HashMap::new();
-    let mut experiment_id = |store: &Store, events: &mut Vec<Event>, name: &str| -> Result<Id> {
-        if let Some(id) = experiment_ids.get(name) {
-            return Ok(id.clone());
-        }
-        let id = match store.experiment(name) {
-            Ok(found) => found.id.parse()?,
-            Err(runstore_core::Error::NotFound { .. }) => new_id(),
-            Err(e) => return Err(e.into()),
-        };
-        events.push(Event::Experiment {
-            id: id.clone(),
-            name: name.into(),
-            description: String::new(),
-            time_ms: now_ms,
-        });
-        experiment_ids.insert(name.to_owned(), id.clone());
-        Ok(id)
-    };
     let mut handle = 0;
-    for run in runs {
-        if imported_before(store, &run.source_id)? {
+    for run in import.runs {
+        if let Some(found) = writer.imported_before("run", &run.source_id)? {
+            writer.runs.insert(run.source_id, found);
             report.runs_present += 1;
             continue;
         }
-        let experiment_id = experiment_id(store, &mut events, &run.experiment)?;
+        let experiment_id = writer.experiment(&run.experiment)?;
         let id = new_id();
+        writer.runs.insert(run.source_id.clone(), id.clone());
+        let events = &mut writer.events;
         events.push(Event::Run(Box::new(RunRecord {
             id: id.clone(),
-            experiment_id: experiment_id.clone(),
+            experiment_id,
             trial_id: None,
             name: run.name,
             status: RunStatus::Running,
@@ -168,6 +223,20 @@ pub fn write_runs(
             });
             events.extend(series.points.into_iter().map(|point| Event::Point { handle, point }));
         }
+        report.artifacts += run.artifacts.len();
+        events.extend(run.artifacts.into_iter().map(|a| {
+            Event::Artifact(Box::new(ArtifactRecord {
+                id: new_id(),
+                owner: ArtifactOwner::Run(id.clone()),
+                name: a.name,
+                kind: a.kind.into(),
+                uri: a.uri,
+                size_bytes: a.size_bytes,
+                sha256: a.sha256,
+                metadata: None,
+                time_ms: run.ended_ms.unwrap_or(run.started_ms),
+            }))
+        }));
         if run.status != RunStatus::Running {
             events.push(Event::RunStatus {
                 run_id: id,
@@ -178,10 +247,14 @@ pub fn write_runs(
         }
         report.runs_added += 1;
     }
-    for experiment in experiments.iter().filter(|e| !e.tags.is_empty()) {
-        let id = experiment_id(store, &mut events, &experiment.name)?;
-        events.push(Event::Tags { owner: Owner::Experiment(id), tags: experiment.tags.clone() });
+    for experiment in import.experiments.into_iter().filter(|e| !e.tags.is_empty()) {
+        let id = writer.experiment(&experiment.name)?;
+        writer.events.push(Event::Tags { owner: Owner::Experiment(id), tags: experiment.tags });
     }
+    for model in import.models {
+        writer.model(model, &mut report)?;
+    }
+    let Writer { store, events, .. } = writer;
     BatchWriter::new()
         .write(store, &events)?
         .all_written()
@@ -189,14 +262,120 @@ pub fn write_runs(
     Ok(report)
 }
 
-/// Whether a run with this source id is in the store already.
-fn imported_before(store: &Store, source_id: &str) -> Result<bool> {
-    let found = store
-        .conn()
-        .prepare_cached(
-            "SELECT 1 FROM tags WHERE owner_kind = 'run' AND key = 'import.source_id' AND value = ?1 LIMIT 1",
-        )
-        .and_then(|mut stmt| stmt.exists([source_id]))
-        .map_err(runstore_core::Error::from)?;
-    Ok(found)
+/// The events of one import, and the ids they give.
+struct Writer<'a> {
+    store: &'a mut Store,
+    now_ms: i64,
+    events: Vec<Event>,
+    /// Experiment ids by name.
+    experiments: HashMap<String, Id>,
+    /// Run ids by source id (written now or before).
+    runs: HashMap<String, Id>,
+}
+
+impl Writer<'_> {
+    /// The id of the experiment `name`: found, or created by an event.
+    fn experiment(&mut self, name: &str) -> Result<Id> {
+        if let Some(id) = self.experiments.get(name) {
+            return Ok(id.clone());
+        }
+        let id = match self.store.experiment(name) {
+            Ok(found) => found.id.parse()?,
+            Err(runstore_core::Error::NotFound { .. }) => new_id(),
+            Err(e) => return Err(e.into()),
+        };
+        self.events.push(Event::Experiment {
+            id: id.clone(),
+            name: name.into(),
+            description: String::new(),
+            time_ms: self.now_ms,
+        });
+        self.experiments.insert(name.to_owned(), id.clone());
+        Ok(id)
+    }
+
+    /// The events of a model: the model (found or new), its tags, the versions not imported
+    /// before (numbered here in order after the ones it has), and its aliases.
+    fn model(&mut self, model: ImportedModel, report: &mut ImportReport) -> Result<()> {
+        let found: Option<(String, i64)> = self
+            .store
+            .conn()
+            .prepare_cached(
+                "SELECT m.id, (SELECT coalesce(max(version), 0) FROM model_versions WHERE model_id = m.id)
+                 FROM models m WHERE m.name = ?1",
+            )
+            .and_then(|mut stmt| stmt.query_row([&model.name], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(runstore_core::Error::from)?;
+        let (model_id, mut last_version) = match found {
+            Some((id, last)) => (id.parse()?, last),
+            None => (new_id(), 0),
+        };
+        self.events.push(Event::Model {
+            id: model_id.clone(),
+            name: model.name.clone(),
+            description: model.description,
+            time_ms: model.created_ms,
+        });
+        if !model.tags.is_empty() {
+            self.events.push(Event::Tags { owner: Owner::Model(model_id.clone()), tags: model.tags });
+        }
+        // The source's version numbers, as numbered here.
+        let mut numbers: HashMap<i64, i64> = HashMap::new();
+        for v in model.versions {
+            if let Some(id) = self.imported_before("model_version", &v.source_id)? {
+                let number: i64 = self
+                    .store
+                    .conn()
+                    .query_row("SELECT version FROM model_versions WHERE id = ?1", [id.to_string()], |r| {
+                        r.get(0)
+                    })
+                    .map_err(runstore_core::Error::from)?;
+                numbers.insert(v.version, number);
+                report.model_versions_present += 1;
+                continue;
+            }
+            last_version += 1;
+            numbers.insert(v.version, last_version);
+            let mut tags = v.tags;
+            tags.push(("import.version".into(), v.version.to_string()));
+            tags.push(("import.source_id".into(), v.source_id));
+            self.events.push(Event::ModelVersion(Box::new(ModelVersionRecord {
+                id: new_id(),
+                model_name: model.name.clone(),
+                new_model_id: model_id.clone(),
+                description: v.description,
+                storage_path: v.storage_path,
+                size_bytes: v.size_bytes,
+                sha256: None,
+                source_run_id: v.run_source_id.and_then(|run| self.runs.get(&run).cloned()),
+                tags,
+                time_ms: v.created_ms,
+            })));
+            report.model_versions += 1;
+        }
+        for (alias, version) in model.aliases {
+            if let Some(&version) = numbers.get(&version) {
+                self.events.push(Event::ModelAlias {
+                    model_name: model.name.clone(),
+                    alias,
+                    version,
+                    time_ms: model.created_ms,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of what an earlier import wrote from `source_id`, if any.
+    fn imported_before(&self, owner_kind: &str, source_id: &str) -> Result<Option<Id>> {
+        let found: Option<String> = self
+            .store
+            .conn()
+            .prepare_cached(
+                "SELECT owner_id FROM tags WHERE owner_kind = ?1 AND key = 'import.source_id' AND value = ?2 LIMIT 1",
+            )
+            .and_then(|mut stmt| stmt.query_row([owner_kind, source_id], |r| r.get(0)).optional())
+            .map_err(runstore_core::Error::from)?;
+        found.map(|id| id.parse().map_err(Into::into)).transpose()
+    }
 }

@@ -82,6 +82,7 @@ pub fn read(logdir: &Path, experiment: &str) -> Result<Read> {
             ended_ms: Some(if first <= last { last } else { 0 }),
             params: Vec::new(),
             tags: vec![("import.file".into(), dir.display().to_string())],
+            artifacts: Vec::new(),
             series: series
                 .into_iter()
                 .map(|(key, points)| ImportedSeries { key, context: Context::none(), points })

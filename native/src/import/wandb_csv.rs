@@ -146,6 +146,7 @@ pub fn read(bytes: &[u8], name: &str, experiment: &str, now_ms: i64) -> Result<R
             ended_ms: Some(ended_ms),
             params: Vec::new(),
             tags: vec![("import.file".into(), name.into())],
+            artifacts: Vec::new(),
         })
         .collect();
     Ok(Read { runs, skipped })

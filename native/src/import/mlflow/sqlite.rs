@@ -1,37 +1,23 @@
-//! MLflow tracking stores kept in SQLite (`mlflow.db`; the schema of MLflow 2.x and 3.x):
-//! experiments and their tags, runs (name, status, start and end, user, source, artifact
-//! location), params, tags, and every metric point with its step and timestamp. A run keeps its
-//! MLflow id in `import.source_id` (`mlflow:RUN_ID`) and its MLflow tags (`mlflow.runName`,
-//! `mlflow.user`, ...). Values are MLflow's: NaN where it marks `is_nan`, and ±Inf as MLflow
-//! stores and its client returns them, ±1.7976931348623157e308. A param becomes a number when
-//! the number prints as the same text (`0.01`, `4`); else it stays text (`1e-3`, `True`).
-//! Runs deleted in MLflow (or in a deleted experiment) are left out, and listed.
+//! MLflow's SQLite store (`mlflow.db`), read-only with SQL: the tables every MLflow 2.x and 3.x
+//! schema has, and the registry's tables where the schema has them.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use runstore_core::{Context, ParamValue, Point, RunStatus};
+use runstore_core::{Context, Point};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{ImportedExperiment, ImportedRun, ImportedSeries, Skipped};
+use super::{Read, add_tag, artifacts, param_value, status};
+use crate::import::{
+    ImportedExperiment, ImportedModel, ImportedModelVersion, ImportedRun, ImportedSeries, Skipped,
+};
 use crate::{Error, Result};
 
-/// What one MLflow store held.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Read {
-    /// Experiments with tags.
-    pub experiments: Vec<ImportedExperiment>,
-    /// Runs, oldest first.
-    pub runs: Vec<ImportedRun>,
-    /// Runs left out, with why.
-    pub skipped: Vec<Skipped>,
-}
-
-/// The tables (and the run table's id column) every MLflow SQLite store has.
+/// The tables every MLflow SQLite store has.
 const TABLES: [&str; 6] = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics"];
 
-/// Reads the MLflow SQLite store at `path` (opened read-only; MLflow may keep using it).
-pub fn read_sqlite(path: &Path) -> Result<Read> {
+/// Reads the MLflow SQLite store at `path`.
+pub(super) fn read(path: &Path) -> Result<Read> {
     let shown = path.display().to_string();
     let fail = |why: String| Error::Import(format!("{shown}: {why}"));
     let conn =
@@ -45,6 +31,9 @@ pub fn read_sqlite(path: &Path) -> Result<Read> {
         return Err(fail(format!("not an MLflow tracking store: no table `{missing}`")));
     }
     let sql = |e: rusqlite::Error| fail(format!("reading: {e}"));
+    // Relative artifact locations are MLflow's working directory's; the store's folder is the
+    // best guess at it.
+    let base = path.parent().unwrap_or(Path::new("."));
 
     let mut experiments: HashMap<String, ImportedExperiment> = HashMap::new();
     let mut stmt = conn
@@ -122,25 +111,16 @@ pub fn read_sqlite(path: &Path) -> Result<Read> {
             });
             continue;
         }
-        let status = match text(2)?.as_deref() {
-            Some("FINISHED") => RunStatus::Completed,
-            Some("FAILED") => RunStatus::Failed,
-            Some("KILLED") => RunStatus::Killed,
-            Some("RUNNING") => RunStatus::Running,
-            Some("SCHEDULED") => RunStatus::Pending,
-            other => return Err(fail(format!("run {id} has a status MLflow does not write: {other:?}"))),
-        };
+        let status_name = text(2)?;
+        let status = status_name
+            .as_deref()
+            .and_then(status)
+            .ok_or_else(|| fail(format!("run {id} has a status MLflow does not write: {status_name:?}")))?;
         let mut run_tags = tags.remove(&id).unwrap_or_default();
-        let mut add = |key: &str, value: Option<String>| {
-            if let Some(value) = value.filter(|v| !v.is_empty())
-                && !run_tags.iter().any(|(k, _)| k == key)
-            {
-                run_tags.push((key.to_owned(), value));
-            }
-        };
-        add("mlflow.user", text(6)?);
-        add("mlflow.source.name", text(7)?);
-        add("mlflow.artifact_uri", text(8)?);
+        let artifact_uri = text(8)?.unwrap_or_default();
+        add_tag(&mut run_tags, "mlflow.user", text(6)?);
+        add_tag(&mut run_tags, "mlflow.source.name", text(7)?);
+        add_tag(&mut run_tags, "mlflow.artifact_uri", Some(artifact_uri.clone()));
         let started_ms = r.get::<_, Option<i64>>(3).map_err(sql)?.unwrap_or(0);
         runs.push(ImportedRun {
             source_id: format!("mlflow:{id}"),
@@ -158,27 +138,110 @@ pub fn read_sqlite(path: &Path) -> Result<Read> {
                 .collect(),
             tags: run_tags,
             series: series.remove(&id).unwrap_or_default(),
+            artifacts: artifacts(&artifact_uri, None, base)?,
         });
     }
     let mut experiments: Vec<ImportedExperiment> = experiments.into_values().collect();
     experiments.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Read { experiments, runs, skipped })
+    let models = models(&conn, &tables, &mut skipped).map_err(sql)?;
+    Ok(Read { experiments, runs, models, skipped })
 }
 
-/// A param's text as a number when the number prints as the same text, else the text.
-fn param_value(text: String) -> ParamValue {
-    if let Ok(i) = text.parse::<i64>()
-        && i.to_string() == text
-    {
-        return ParamValue::Int(i);
+/// The model registry: models with tags and aliases, versions (deleted ones left out) with
+/// tags. Tables a schema lacks (aliases came in MLflow 2.3) read as empty.
+fn models(
+    conn: &Connection,
+    tables: &[String],
+    skipped: &mut Vec<Skipped>,
+) -> rusqlite::Result<Vec<ImportedModel>> {
+    let has = |t: &str| tables.iter().any(|have| have == t);
+    if !has("registered_models") || !has("model_versions") {
+        return Ok(Vec::new());
     }
-    if let Ok(x) = text.parse::<f64>()
-        && x.is_finite()
-        && format!("{x}") == text
-    {
-        return ParamValue::Float(x);
+    let pairs = |query: &str, table: &str| -> rusqlite::Result<Vec<(String, String, String)>> {
+        if !has(table) {
+            return Ok(Vec::new());
+        }
+        conn.prepare(query)?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default()))
+            })?
+            .collect()
+    };
+    let model_tags = pairs(
+        "SELECT name, key, value FROM registered_model_tags ORDER BY name, key",
+        "registered_model_tags",
+    )?;
+    let aliases = pairs(
+        "SELECT name, alias, CAST(version AS TEXT) FROM registered_model_aliases ORDER BY name, alias",
+        "registered_model_aliases",
+    )?;
+    let version_tags = pairs(
+        "SELECT name || ' ' || version, key, value FROM model_version_tags ORDER BY name, version, key",
+        "model_version_tags",
+    )?;
+    let mut models: Vec<ImportedModel> = conn
+        .prepare("SELECT name, coalesce(description, ''), coalesce(creation_time, 0) FROM registered_models ORDER BY name")?
+        .query_map([], |r| {
+            Ok(ImportedModel {
+                name: r.get(0)?,
+                description: r.get(1)?,
+                created_ms: r.get(2)?,
+                tags: Vec::new(),
+                versions: Vec::new(),
+                aliases: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for model in &mut models {
+        model.tags = model_tags
+            .iter()
+            .filter(|(n, ..)| *n == model.name)
+            .map(|(_, k, v)| (k.clone(), v.clone()))
+            .collect();
+        model.aliases = aliases
+            .iter()
+            .filter(|(n, ..)| *n == model.name)
+            .filter_map(|(_, alias, version)| Some((alias.clone(), version.parse().ok()?)))
+            .collect();
     }
-    ParamValue::Str(text)
+    let mut stmt = conn.prepare(
+        "SELECT name, version, coalesce(description, ''), coalesce(source, ''), run_id,
+                coalesce(creation_time, 0), coalesce(current_stage, ''), coalesce(status, '')
+         FROM model_versions ORDER BY name, version",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (name, version, stage): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(6)?);
+        if stage == "Deleted_Internal" {
+            skipped.push(Skipped {
+                what: format!("version {version} of model {name:?}"),
+                why: "deleted in MLflow".into(),
+            });
+            continue;
+        }
+        let Some(model) = models.iter_mut().find(|m| m.name == name) else { continue };
+        let created_ms: i64 = r.get(5)?;
+        let key = format!("{name} {version}");
+        let mut tags: Vec<(String, String)> =
+            version_tags.iter().filter(|(n, ..)| *n == key).map(|(_, k, v)| (k.clone(), v.clone())).collect();
+        add_tag(&mut tags, "mlflow.stage", Some(stage).filter(|s| s != "None"));
+        add_tag(&mut tags, "mlflow.status", Some(r.get(7)?));
+        model.versions.push(ImportedModelVersion {
+            source_id: format!("mlflow:model:{name}:{version}:{created_ms}"),
+            version,
+            description: r.get(2)?,
+            storage_path: r.get(3)?,
+            size_bytes: 0,
+            run_source_id: r
+                .get::<_, Option<String>>(4)?
+                .filter(|id| !id.is_empty())
+                .map(|id| format!("mlflow:{id}")),
+            tags,
+            created_ms,
+        });
+    }
+    Ok(models)
 }
 
 #[cfg(test)]
@@ -186,24 +249,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn params_become_numbers_only_when_nothing_is_lost() {
-        assert_eq!(param_value("4".into()), ParamValue::Int(4));
-        assert_eq!(param_value("0.01".into()), ParamValue::Float(0.01));
-        for text in ["1e-3", "True", "04", "0.10", "nan", "adam", ""] {
-            assert_eq!(param_value(text.into()), ParamValue::Str(text.into()), "{text}");
-        }
-    }
-
-    #[test]
     fn other_files_are_refused_with_what_they_lack() {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain.db");
         Connection::open(&plain).unwrap().execute_batch("CREATE TABLE runs (id TEXT)").unwrap();
-        let err = read_sqlite(&plain).unwrap_err().to_string();
+        let err = read(&plain).unwrap_err().to_string();
         assert!(err.contains("not an MLflow tracking store: no table `experiments`"), "{err}");
         let text = dir.path().join("notes.txt");
         std::fs::write(&text, "hello, this is not a database at all, just some text").unwrap();
-        let err = read_sqlite(&text).unwrap_err().to_string();
+        let err = read(&text).unwrap_err().to_string();
         assert!(err.contains("notes.txt: not an SQLite database"), "{err}");
     }
 }
