@@ -372,12 +372,23 @@ fn tensorboard_logs_import_as_tbparse_reads_them() {
         said.contains("imported 2 runs")
             && said.contains("\"notes/text_summary\"")
             && said.contains("\"weights\"")
-            && said.contains("not scalars"),
+            && said.contains("not scalars")
+            && !said.contains("_hparams_"),
         "{said}"
     );
     let store = Store::open_read_only(&db).unwrap();
     let mut stored = Vec::new();
+    let mut params = Vec::new();
     for run in store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap() {
+        for (name, value) in &run.params {
+            let value = match value {
+                runstore::ParamValue::Float(x) => serde_json::json!(x),
+                runstore::ParamValue::Bool(b) => serde_json::json!(b),
+                runstore::ParamValue::Str(s) => serde_json::json!(s),
+                other => panic!("{other:?}"),
+            };
+            params.push(serde_json::json!([run.name, name, value]));
+        }
         for s in &run.metrics {
             for p in store.series_points(s.series_id).unwrap() {
                 let bits = if p.value.is_nan() { f64::NAN.to_bits() } else { p.value.to_bits() };
@@ -398,6 +409,12 @@ fn tensorboard_logs_import_as_tbparse_reads_them() {
     wanted.sort();
     assert_eq!(stored.len(), 440);
     assert_eq!(stored, wanted, "every scalar as tbparse reads it, NaN and ±Inf included");
+    let hparams: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected_hparams.json")).unwrap())
+            .unwrap();
+    params.sort_by_key(|p| p.to_string());
+    assert_eq!(params.len(), 7);
+    assert_eq!(params, hparams, "hyperparameters as tbparse reads them");
     let again =
         runstore(&["import", "tensorboard", logs.to_str().unwrap(), "-o", db.to_str().unwrap(), "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();

@@ -3,17 +3,21 @@
 //! are TFRecord files (each record: its length, a masked CRC-32C of the length, the bytes, a
 //! masked CRC-32C of the bytes), each record an `Event` protocol buffer. Scalars come from
 //! `simple_value` (TF1, tensorboardX) and from the scalar tensors of the `scalars` plugin (TF2),
-//! with their step and wall time. A record cut short at the end of a file (a job still
+//! with their step and wall time; hyperparameters from the `hparams` plugin's session start (as
+//! TensorBoard's HParams dashboard shows them) become the run's params. A record cut short at the end of a file (a job still
 //! writing) ends that file with a note; a CRC that does not match is an error naming the file
 //! and the offset. Images, histograms, text and the rest are left out, and listed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use runstore_core::{Context, Point, RunStatus};
+mod protobuf;
+
+use runstore_core::{Context, ParamValue, Point, RunStatus};
 
 use super::{ImportedRun, ImportedSeries, Skipped};
 use crate::{Error, Result};
+use protobuf::{Fields, Value};
 
 /// What one log directory held.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +51,7 @@ pub fn read(logdir: &Path, experiment: &str) -> Result<Read> {
             relative.to_string_lossy().into_owned()
         };
         let mut series: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+        let mut params: BTreeMap<String, ParamValue> = BTreeMap::new();
         let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
         for file in &files {
             let bytes =
@@ -54,7 +59,8 @@ pub fn read(logdir: &Path, experiment: &str) -> Result<Read> {
             read.files += 1;
             read.bytes += bytes.len() as u64;
             let shown = file.display().to_string();
-            let cut = records(&bytes, &shown, |record| scalars(record, &mut series, &mut left_out))?;
+            let cut =
+                records(&bytes, &shown, |record| values(record, &mut series, &mut params, &mut left_out))?;
             if let Some(offset) = cut {
                 read.skipped.push(Skipped {
                     what: format!("the last record of {shown} (from byte {offset})"),
@@ -80,7 +86,7 @@ pub fn read(logdir: &Path, experiment: &str) -> Result<Read> {
             status: RunStatus::Completed,
             started_ms: if first <= last { first } else { 0 },
             ended_ms: Some(if first <= last { last } else { 0 }),
-            params: Vec::new(),
+            params: params.into_iter().collect(),
             tags: vec![("import.file".into(), dir.display().to_string())],
             artifacts: Vec::new(),
             series: series
@@ -146,8 +152,14 @@ fn masked_crc(data: &[u8]) -> u32 {
     crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
-/// The scalars of one `Event` record, into `series` by tag; other values counted in `left_out`.
-fn scalars(event: &[u8], series: &mut BTreeMap<String, Vec<Point>>, left_out: &mut BTreeMap<String, usize>) {
+/// The scalars of one `Event` record, into `series` by tag, and its hyperparameters (the
+/// hparams plugin's session start) into `params`; other values counted in `left_out`.
+fn values(
+    event: &[u8],
+    series: &mut BTreeMap<String, Vec<Point>>,
+    params: &mut BTreeMap<String, ParamValue>,
+    left_out: &mut BTreeMap<String, usize>,
+) {
     let (mut wall_time, mut step, mut summary) = (0.0, 0, None);
     for (field, value) in Fields(event) {
         match (field, value) {
@@ -160,18 +172,26 @@ fn scalars(event: &[u8], series: &mut BTreeMap<String, Vec<Point>>, left_out: &m
     let time_ms = (wall_time * 1000.0).round() as i64;
     for (field, value) in Fields(summary.unwrap_or_default()) {
         let (1, Value::Bytes(v)) = (field, value) else { continue };
-        let (mut tag, mut simple, mut tensor, mut plugin) = (String::new(), None, None, String::new());
+        let (mut tag, mut simple, mut tensor, mut plugin) =
+            (String::new(), None, None, (String::new(), &[][..]));
         for (field, value) in Fields(v) {
             match (field, value) {
                 (1, Value::Bytes(b)) => tag = String::from_utf8_lossy(b).into_owned(),
                 (2, Value::Fixed32(bits)) => simple = Some(f64::from(f32::from_bits(bits))),
                 (8, Value::Bytes(b)) => tensor = Some(b),
-                (9, Value::Bytes(b)) => plugin = plugin_name(b),
+                (9, Value::Bytes(b)) => plugin = plugin_data(b),
                 _ => {}
             }
         }
+        if plugin.0 == "hparams" {
+            // The experiment's and session end's records hold no values.
+            if tag == "_hparams_/session_start_info" {
+                hparams(plugin.1, params);
+            }
+            continue;
+        }
         let value =
-            simple.or_else(|| if plugin == "scalars" { tensor.and_then(scalar_tensor) } else { None });
+            simple.or_else(|| if plugin.0 == "scalars" { tensor.and_then(scalar_tensor) } else { None });
         match value {
             Some(value) => {
                 series.entry(tag).or_default().push(Point { step, time_ms, value, epoch: None, batch: None })
@@ -181,17 +201,51 @@ fn scalars(event: &[u8], series: &mut BTreeMap<String, Vec<Point>>, left_out: &m
     }
 }
 
-/// The plugin name in a `SummaryMetadata`.
-fn plugin_name(metadata: &[u8]) -> String {
-    Fields(metadata)
-        .find_map(|(f, v)| match (f, v) {
-            (1, Value::Bytes(data)) => Fields(data).find_map(|(f, v)| match (f, v) {
-                (1, Value::Bytes(name)) => Some(String::from_utf8_lossy(name).into_owned()),
-                _ => None,
-            }),
-            _ => None,
-        })
-        .unwrap_or_default()
+/// The plugin name and content in a `SummaryMetadata`.
+fn plugin_data(metadata: &[u8]) -> (String, &[u8]) {
+    let mut out = (String::new(), &[][..]);
+    for (field, value) in Fields(metadata) {
+        let (1, Value::Bytes(data)) = (field, value) else { continue };
+        for (field, value) in Fields(data) {
+            match (field, value) {
+                (1, Value::Bytes(name)) => out.0 = String::from_utf8_lossy(name).into_owned(),
+                (2, Value::Bytes(content)) => out.1 = content,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The hyperparameters of an `HParamsPluginData` holding a `SessionStartInfo`: its map of
+/// names to `google.protobuf.Value`s (numbers, text, booleans; others left out).
+fn hparams(content: &[u8], params: &mut BTreeMap<String, ParamValue>) {
+    for (field, value) in Fields(content) {
+        let (3, Value::Bytes(start)) = (field, value) else { continue };
+        for (field, value) in Fields(start) {
+            let (1, Value::Bytes(entry)) = (field, value) else { continue };
+            let (mut name, mut param) = (String::new(), None);
+            for (field, value) in Fields(entry) {
+                match (field, value) {
+                    (1, Value::Bytes(b)) => name = String::from_utf8_lossy(b).into_owned(),
+                    (2, Value::Bytes(v)) => {
+                        param = Fields(v).find_map(|kind| match kind {
+                            (2, Value::Fixed64(bits)) => Some(ParamValue::Float(f64::from_bits(bits))),
+                            (3, Value::Bytes(text)) => {
+                                Some(ParamValue::Str(String::from_utf8_lossy(text).into_owned()))
+                            }
+                            (4, Value::Varint(b)) => Some(ParamValue::Bool(b != 0)),
+                            _ => None,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(param) = param {
+                params.insert(name, param);
+            }
+        }
+    }
 }
 
 /// The value of a scalar `TensorProto` of float or double.
@@ -219,59 +273,6 @@ fn scalar_tensor(tensor: &[u8]) -> Option<f64> {
     })
 }
 
-/// One protocol-buffer field value (groups, long deprecated, end the message).
-#[derive(Debug, Clone, Copy)]
-enum Value<'a> {
-    Varint(u64),
-    Fixed64(u64),
-    Bytes(&'a [u8]),
-    Fixed32(u32),
-}
-
-/// The fields of a protocol-buffer message, in order; stops at anything malformed.
-struct Fields<'a>(&'a [u8]);
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = (u64, Value<'a>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let key = varint(&mut self.0)?;
-        let value = match key & 7 {
-            0 => Value::Varint(varint(&mut self.0)?),
-            1 => Value::Fixed64(u64::from_le_bytes(take(&mut self.0, 8)?.try_into().ok()?)),
-            2 => {
-                let length = usize::try_from(varint(&mut self.0)?).ok()?;
-                Value::Bytes(take(&mut self.0, length)?)
-            }
-            5 => Value::Fixed32(u32::from_le_bytes(take(&mut self.0, 4)?.try_into().ok()?)),
-            _ => {
-                self.0 = &[];
-                return None;
-            }
-        };
-        Some((key >> 3, value))
-    }
-}
-
-fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-    let (head, rest) = (data.get(..n)?, data.get(n..)?);
-    *data = rest;
-    Some(head)
-}
-
-fn varint(data: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = data.split_first()?;
-        *data = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,16 +283,5 @@ mod tests {
         assert_eq!(masked_crc(&0u64.to_le_bytes()), 127_402_793);
         assert_eq!(masked_crc(&42u64.to_le_bytes()), 4_119_956_910);
         assert_eq!(masked_crc(b"runstore"), 491_544_526);
-    }
-
-    #[test]
-    fn protocol_buffer_fields_are_read_and_bad_ones_end_the_message() {
-        // field 1 varint 150, field 2 bytes "hi", field 3 fixed32, then a truncated varint.
-        let message = [0x08, 0x96, 0x01, 0x12, 0x02, b'h', b'i', 0x1d, 1, 0, 0, 0, 0x20, 0x80];
-        let fields: Vec<_> = Fields(&message).collect();
-        assert_eq!(fields.len(), 3);
-        assert!(matches!(fields[0], (1, Value::Varint(150))));
-        assert!(matches!(fields[1], (2, Value::Bytes(b"hi"))));
-        assert!(matches!(fields[2], (3, Value::Fixed32(1))));
     }
 }
