@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use runstore_core::{Context, Point, RunStatus};
-use yaml_rust2::{Yaml, YamlLoader};
+use serde_json::Value as Yaml;
 
 use super::{Read, add_tag, artifacts, param_value, status};
 use crate::import::{
@@ -164,13 +164,12 @@ fn models(dir: &Path, skipped: &mut Vec<Skipped>) -> Result<Vec<ImportedModel>> 
             .into_iter()
             .filter_map(|(alias, version)| Some((alias, version.trim().parse().ok()?)))
             .collect();
-        if let Some(map) = model_meta["aliases"].as_hash() {
+        if let Some(map) = model_meta["aliases"].as_object() {
             for (alias, version) in map {
-                if let (Some(alias), Some(version)) =
-                    (scalar(alias), scalar(version).and_then(|v| v.parse().ok()))
-                    && !aliases.iter().any(|(a, _)| *a == alias)
+                if let Some(version) = scalar(version).and_then(|v| v.parse().ok())
+                    && !aliases.iter().any(|(a, _)| a == alias)
                 {
-                    aliases.push((alias, version));
+                    aliases.push((alias.clone(), version));
                 }
             }
         }
@@ -226,12 +225,12 @@ fn models(dir: &Path, skipped: &mut Vec<Skipped>) -> Result<Vec<ImportedModel>> 
 /// A `meta.yaml` file, parsed.
 fn meta(path: &Path) -> Result<Yaml> {
     let body = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut docs = YamlLoader::load_from_str(&body)
+    let doc: Yaml = yaml_serde::from_str(&body)
         .map_err(|e| Error::Import(format!("{}: not YAML ({e})", path.display())))?;
-    match docs.pop() {
-        Some(doc @ Yaml::Hash(_)) => Ok(doc),
-        _ => Err(Error::Import(format!("{}: not an MLflow meta.yaml (no fields)", path.display()))),
+    if !doc.is_object() {
+        return Err(Error::Import(format!("{}: not an MLflow meta.yaml (no fields)", path.display())));
     }
+    Ok(doc)
 }
 
 /// A field as text (numbers as written); `None` when missing or null.
@@ -242,9 +241,9 @@ fn text(meta: &Yaml, key: &str) -> Option<String> {
 /// A scalar as text.
 fn scalar(value: &Yaml) -> Option<String> {
     match value {
-        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Boolean(b) => Some(b.to_string()),
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
