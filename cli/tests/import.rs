@@ -482,3 +482,67 @@ fn a_cut_short_event_file_imports_up_to_its_last_whole_record_and_a_bad_crc_fail
     );
     assert!(!db.exists(), "nothing written");
 }
+
+/// The trackio fixture (tests/fixtures/trackio/make.py: a project database written by trackio,
+/// with what trackio's own reader returns in expected.json) imports to the same points, bit for
+/// bit (NaN and ±Inf from trackio's strings), timestamps to the ms, and configs as params.
+#[test]
+fn a_trackio_database_imports_as_trackios_own_reader_reads_it() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/trackio");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runs.db");
+    let source = fixtures.join("sweep.db");
+    let out = runstore(&["import", "trackio", source.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("4 values of \"note\"") && said.contains("not numbers"), "{said}");
+    let store = Store::open_read_only(&db).unwrap();
+    let runs = store.runs(&RunQuery { with_metrics: true, ..Default::default() }).unwrap();
+    assert_eq!(runs.len(), 2);
+    let mut compared = 0;
+    for run in &runs {
+        assert_eq!(run.experiment, "sweep", "a project is an experiment");
+        let want = &expected[run.name.as_str()];
+        let mut stored = Vec::new();
+        for s in &run.metrics {
+            for p in store.series_points(s.series_id).unwrap() {
+                let bits = if p.value.is_nan() { f64::NAN.to_bits() } else { p.value.to_bits() };
+                stored.push((s.key.clone(), p.step, p.time_ms, bits));
+            }
+        }
+        let mut wanted: Vec<_> = want["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let value: f64 = p[3].as_str().unwrap().parse().unwrap();
+                let bits = if value.is_nan() { f64::NAN.to_bits() } else { value.to_bits() };
+                (p[0].as_str().unwrap().to_owned(), p[1].as_i64().unwrap(), p[2].as_i64().unwrap(), bits)
+            })
+            .collect();
+        stored.sort();
+        wanted.sort();
+        assert_eq!(stored, wanted, "{}", run.name);
+        compared += stored.len();
+        for (key, value) in want["config"].as_object().unwrap() {
+            let got = match &run.params[key] {
+                runstore::ParamValue::Int(i) => serde_json::json!(i),
+                runstore::ParamValue::Float(x) => serde_json::json!(x),
+                runstore::ParamValue::Bool(b) => serde_json::json!(b),
+                runstore::ParamValue::Str(s) => serde_json::json!(s),
+                runstore::ParamValue::Json(j) => serde_json::from_str(&j.to_string()).unwrap(),
+            };
+            assert_eq!(&got, value, "param {key} of {}", run.name);
+        }
+    }
+    assert_eq!(compared, 505);
+    let again =
+        runstore(&["import", "trackio", source.to_str().unwrap(), "-o", db.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(0), Some(2)));
+    let mlflow = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/mlflow/mlflow.db");
+    let wrong = runstore(&["import", "trackio", mlflow.to_str().unwrap(), "-o", db.to_str().unwrap()]);
+    assert!(text(&wrong.stderr).contains("not a trackio project database"), "{}", text(&wrong.stderr));
+}

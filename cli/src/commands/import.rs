@@ -1,4 +1,4 @@
-//! `runstore import`: runs from other trackers' exports into a runstore file.
+//! `runstore import`: runs from other trackers' stores and exports into a runstore file.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use runstore::import::{Import, ImportReport, Skipped, mlflow, tensorboard, wandb_csv, write};
+use runstore::import::{Import, ImportReport, Skipped, mlflow, tensorboard, trackio, wandb_csv, write};
 use runstore::{Store, now_ms};
 
 use super::existing_file;
@@ -32,6 +32,26 @@ enum Source {
     /// TensorBoard logs: every folder under LOGDIR with event files (events.out.tfevents.*) is
     /// a run; its scalars (TF1 simple values and TF2 scalar tensors) with step and wall time.
     Tensorboard(TensorboardArgs),
+    /// trackio's own database: a project's PROJECT.db, or the folder holding them
+    /// (TRACKIO_DIR, ~/.cache/huggingface/trackio by default); each project an experiment.
+    Trackio(TrackioArgs),
+}
+
+/// Arguments of `runstore import trackio`.
+#[derive(Debug, clap::Args)]
+struct TrackioArgs {
+    /// A project database (PROJECT.db) or the folder of them.
+    path: PathBuf,
+    /// The runstore file to import into (created if missing; runs imported before are not
+    /// added again).
+    #[arg(long, short, default_value = "runs.db")]
+    out: PathBuf,
+    /// The experiment the runs go into (default: one per project, named after it).
+    #[arg(long, short)]
+    experiment: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `runstore import tensorboard`.
@@ -98,7 +118,23 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         Source::WandbCsv(args) => wandb(args),
         Source::Mlflow(args) => mlflow(args),
         Source::Tensorboard(args) => tensorboard(args),
+        Source::Trackio(args) => trackio(args),
     }
+}
+
+fn trackio(args: TrackioArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    existing_file(&args.path)?;
+    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.path.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let read = trackio::read(&args.path, args.experiment.as_deref())?;
+    spinner.finish_and_clear();
+    let now = now_ms();
+    let mut store = Store::open(&args.out, &Default::default(), now)
+        .with_context(|| format!("opening {} for writing", args.out.display()))?;
+    let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
+        .with_context(|| format!("importing into {}", args.out.display()))?;
+    report(Summary { written, files: read.files, skipped: read.skipped }, &args.out, args.json, started)
 }
 
 fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@
 
 pub mod mlflow;
 pub mod tensorboard;
+pub mod trackio;
 pub mod wandb_csv;
 
 use std::collections::HashMap;
