@@ -62,31 +62,7 @@ pub(super) fn read(path: &Path) -> Result<Read> {
     let mut params = by_run("SELECT run_uuid, key, value FROM params ORDER BY run_uuid, key")?;
     let mut tags = by_run("SELECT run_uuid, key, value FROM tags ORDER BY run_uuid, key")?;
 
-    // Every point, in the order MLflow's client returns a history: step, timestamp, value.
-    let mut series: HashMap<String, Vec<ImportedSeries>> = HashMap::new();
-    let mut stmt = conn
-        .prepare("SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics ORDER BY run_uuid, key, step, timestamp, value, is_nan")
-        .map_err(sql)?;
-    let mut rows = stmt.query([]).map_err(sql)?;
-    while let Some(r) = rows.next().map_err(sql)? {
-        let run: String = r.get(0).map_err(sql)?;
-        let key: String = r.get(1).map_err(sql)?;
-        let is_nan: bool = r.get::<_, Option<bool>>(5).map_err(sql)?.unwrap_or(false);
-        let value: f64 =
-            if is_nan { f64::NAN } else { r.get::<_, Option<f64>>(4).map_err(sql)?.unwrap_or(f64::NAN) };
-        let point = Point {
-            step: r.get::<_, Option<i64>>(2).map_err(sql)?.unwrap_or(0),
-            time_ms: r.get(3).map_err(sql)?,
-            value,
-            epoch: None,
-            batch: None,
-        };
-        let list = series.entry(run).or_default();
-        match list.last_mut() {
-            Some(last) if last.key == key => last.points.push(point),
-            _ => list.push(ImportedSeries { key, context: Context::none(), points: vec![point] }),
-        }
-    }
+    let mut series = metric_series(&conn).map_err(sql)?;
 
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
@@ -145,6 +121,58 @@ pub(super) fn read(path: &Path) -> Result<Read> {
     experiments.sort_by(|a, b| a.name.cmp(&b.name));
     let models = models(&conn, &tables, &mut skipped).map_err(sql)?;
     Ok(Read { experiments, runs, models, skipped })
+}
+
+/// A metric row: the point, the value as stored (0 where `is_nan`), `is_nan`.
+type Row = (Point, f64, bool);
+
+/// Every metric point by run, each run's series in key order and each series in the order
+/// MLflow's client returns a history (step, timestamp, value). The table is read in one scan
+/// and sorted here: ordering in SQL walks MLflow's index and looks up every row (3.5× slower).
+fn metric_series(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<ImportedSeries>>> {
+    // Rows of one series mostly come together.
+    let mut by_series: HashMap<(String, String), Vec<Row>> = HashMap::new();
+    let mut last: Option<(String, String)> = None;
+    let mut stmt = conn.prepare("SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics")?;
+    let mut rows = stmt.query([])?;
+    let mut current: Vec<Row> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let (run, key) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
+        if last.as_ref().is_none_or(|(lr, lk)| lr != run || lk != key) {
+            if let Some(done) = last.take() {
+                by_series.entry(done).or_default().append(&mut current);
+            }
+            last = Some((run.to_owned(), key.to_owned()));
+        }
+        let is_nan = r.get::<_, Option<bool>>(5)?.unwrap_or(false);
+        let stored = r.get::<_, Option<f64>>(4)?.unwrap_or(f64::NAN);
+        let point = Point {
+            step: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+            time_ms: r.get(3)?,
+            value: if is_nan { f64::NAN } else { stored },
+            epoch: None,
+            batch: None,
+        };
+        current.push((point, stored, is_nan));
+    }
+    if let Some(done) = last {
+        by_series.entry(done).or_default().append(&mut current);
+    }
+    let mut series: HashMap<String, Vec<ImportedSeries>> = HashMap::new();
+    for ((run, key), mut points) in by_series {
+        points.sort_by(|a, b| {
+            (a.0.step, a.0.time_ms)
+                .cmp(&(b.0.step, b.0.time_ms))
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        let points = points.into_iter().map(|(p, ..)| p).collect();
+        series.entry(run).or_default().push(ImportedSeries { key, context: Context::none(), points });
+    }
+    for list in series.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(series)
 }
 
 /// The model registry: models with tags and aliases, versions (deleted ones left out) with
