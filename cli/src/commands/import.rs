@@ -30,7 +30,8 @@ enum Source {
     /// files with size and SHA-256) and the model registry.
     Mlflow(MlflowArgs),
     /// TensorBoard logs: every folder under LOGDIR with event files (events.out.tfevents.*) is
-    /// a run; its scalars (TF1 simple values and TF2 scalar tensors) with step and wall time.
+    /// a run; its scalars (TF1 simple values and TF2 scalar tensors) with step and wall time,
+    /// and its HParams as params.
     Tensorboard(TensorboardArgs),
     /// trackio's own database: a project's PROJECT.db, or the folder holding them
     /// (TRACKIO_DIR, ~/.cache/huggingface/trackio by default); each project an experiment.
@@ -125,47 +126,48 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
 fn trackio(args: TrackioArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     existing_file(&args.path)?;
-    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.path.display()));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let read = trackio::read(&args.path, args.experiment.as_deref())?;
-    spinner.finish_and_clear();
+    let bar = Reading::new(&args.path);
+    let read =
+        trackio::read(&args.path, args.experiment.as_deref(), &mut |done, total| bar.update(done, total))?;
     let now = now_ms();
+    bar.writing(&args.out);
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
     let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
+    drop(bar);
     report(Summary { written, files: read.files, skipped: read.skipped }, &args.out, args.json, started)
 }
 
 fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     existing_file(&args.logdir)?;
-    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.logdir.display()));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let read = tensorboard::read(&args.logdir, &args.experiment)?;
-    spinner.finish_and_clear();
+    let bar = Reading::new(&args.logdir);
+    let read = tensorboard::read(&args.logdir, &args.experiment, &mut |done, total| bar.update(done, total))?;
     let now = now_ms();
+    bar.writing(&args.out);
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
     let files = read.files;
     let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
+    drop(bar);
     report(Summary { written, files, skipped: read.skipped }, &args.out, args.json, started)
 }
 
 fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     existing_file(&args.store)?;
-    let spinner = ProgressBar::new_spinner().with_message(format!("reading {}", args.store.display()));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let read = mlflow::read(&args.store)?;
-    spinner.finish_and_clear();
+    let bar = Reading::new(&args.store);
+    let read = mlflow::read(&args.store, &mut |done, total| bar.update(done, total))?;
     let now = now_ms();
+    bar.writing(&args.out);
     let mut store = Store::open(&args.out, &Default::default(), now)
         .with_context(|| format!("opening {} for writing", args.out.display()))?;
     let import = Import { experiments: read.experiments, runs: read.runs, models: read.models };
     let written =
         write(&mut store, import, now).with_context(|| format!("importing into {}", args.out.display()))?;
+    drop(bar);
     report(Summary { written, files: 1, skipped: read.skipped }, &args.out, args.json, started)
 }
 
@@ -201,6 +203,39 @@ fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
     let written = write(&mut store, Import { runs, ..Import::default() }, now)
         .with_context(|| format!("importing into {}", args.out.display()))?;
     report(Summary { written, files: args.files.len(), skipped }, &args.out, args.json, started)
+}
+
+/// A bar over a reader's progress (bytes, rows or runs, as the reader counts), then a spinner
+/// while the one transaction is written.
+struct Reading(ProgressBar);
+
+impl Reading {
+    fn new(source: &std::path::Path) -> Reading {
+        let bar = ProgressBar::new(0).with_message(source.display().to_string()).with_style(
+            ProgressStyle::with_template("{spinner} reading {msg} [{bar:30}] {percent}% · {eta} left")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Reading(bar)
+    }
+
+    fn update(&self, done: u64, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(done);
+    }
+
+    fn writing(&self, out: &std::path::Path) {
+        self.0.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+        self.0.set_message(format!("writing into {}", out.display()));
+    }
+}
+
+/// Cleared when done, and when the import fails (before its error is printed).
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// Prints what an import did: a line and what it left out, or JSON.

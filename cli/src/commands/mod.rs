@@ -62,9 +62,9 @@ enum Command {
         after_help = "Examples:\n  runstore merge node1.db node2.db -o all.db\n  runstore merge jobs/*.db -o all.db   (all.db may exist: what it lacks is added)\n\nRuns keep their ids; a run already in the output is not copied again, so merging a file\ntwice adds nothing. Experiments, trials and models with the same name unify; a model version\nwhose number is taken gets the next free one (aliases follow the version)."
     )]
     Merge(merge::MergeArgs),
-    /// Import runs from other trackers (an MLflow store, TensorBoard logs, W&B and trackio CSV exports) into a runstore file.
+    /// Import runs from other trackers (MLflow stores, TensorBoard logs, trackio databases, W&B and trackio CSV exports) into a runstore file.
     #[command(
-        after_help = "Examples:\n  runstore import mlflow mlflow.db -o runs.db\n  runstore import tensorboard logs/ -o runs.db\n  runstore import wandb-csv wandb_export.csv -o runs.db\n  runstore import wandb-csv history-*.csv --experiment sweep-3 --json\n\nEvery file is read and checked before anything is written, and the runs are written in one\ntransaction. Importing the same file again adds nothing: each run keeps where it came from in\nits tags (import.source, import.source_id, import.file)."
+        after_help = "Examples:\n  runstore import mlflow mlflow.db -o runs.db\n  runstore import mlflow mlruns/ -o runs.db\n  runstore import tensorboard logs/ -o runs.db\n  runstore import trackio ~/.cache/huggingface/trackio -o runs.db\n  runstore import wandb-csv wandb_export.csv -o runs.db\n  runstore import wandb-csv history-*.csv --experiment sweep-3 --json\n\nEvery source is read and checked before anything is written, and everything is written in one\ntransaction. Importing the same source again adds nothing: each run (and model version) keeps\nwhere it came from in its tags (import.source, import.source_id)."
     )]
     Import(import::ImportArgs),
     /// Draw a metric across runs (or resource usage) as a PNG or SVG chart.

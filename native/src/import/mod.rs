@@ -32,6 +32,10 @@ use serde::Serialize;
 
 use crate::{Error, Result, new_id};
 
+/// Told how far a reader has got, as (done, total) in the reader's own unit (bytes of event
+/// files, metric rows, runs): for a progress bar.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
 /// A run read from another tracker, ready to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedRun {

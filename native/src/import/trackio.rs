@@ -13,7 +13,7 @@ use runstore_core::{Context, ParamValue, Point, RunStatus};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 use serde_json::Value;
 
-use super::{ImportedRun, ImportedSeries, Skipped};
+use super::{ImportedRun, ImportedSeries, Progress, Skipped};
 use crate::{Error, Result};
 
 /// What trackio's databases held.
@@ -28,8 +28,9 @@ pub struct Read {
 }
 
 /// Reads a project database, or every project database (`*.db`) in a folder (`TRACKIO_DIR`).
-/// Runs go into the experiment `experiment`, or one named after their project.
-pub fn read(path: &Path, experiment: Option<&str>) -> Result<Read> {
+/// Runs go into the experiment `experiment`, or one named after their project; `progress` is
+/// told the metric rows read (of each project in turn).
+pub fn read(path: &Path, experiment: Option<&str>, progress: Progress<'_>) -> Result<Read> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
         let mut files: Vec<PathBuf> = entries
@@ -49,13 +50,13 @@ pub fn read(path: &Path, experiment: Option<&str>) -> Result<Read> {
     };
     let mut read = Read { runs: Vec::new(), skipped: Vec::new(), files: files.len() };
     for file in files {
-        project(&file, experiment, &mut read)?;
+        project(&file, experiment, &mut read, progress)?;
     }
     Ok(read)
 }
 
 /// The runs of one project database.
-fn project(path: &Path, experiment: Option<&str>, read: &mut Read) -> Result<()> {
+fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Progress<'_>) -> Result<()> {
     let shown = path.display().to_string();
     let fail = |why: String| Error::Import(format!("{shown}: {why}"));
     let sql = |e: rusqlite::Error| fail(format!("reading: {e}"));
@@ -82,6 +83,10 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read) -> Result<()>
 
     let mut runs: Vec<(String, ImportedRun, BTreeMap<String, usize>)> = Vec::new();
     let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
+    let total = conn
+        .query_row("SELECT count(*) FROM metrics", [], |r| r.get::<_, i64>(0).map(|n| n as u64))
+        .map_err(sql)?;
+    let mut done = 0u64;
     let mut stmt = conn
         .prepare(&format!(
             "SELECT {run_key}, run_name, step, CAST(round(unixepoch(timestamp, 'subsec') * 1000) AS INTEGER), metrics
@@ -90,6 +95,10 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read) -> Result<()>
         .map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
     while let Some(row) = rows.next().map_err(sql)? {
+        done += 1;
+        if done.is_multiple_of(65_536) {
+            progress(done, total.max(done));
+        }
         let key: String = row.get(0).map_err(sql)?;
         let at = match runs.iter().position(|(k, ..)| *k == key) {
             Some(at) => at,
@@ -247,7 +256,7 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE metrics (key TEXT, value REAL, step INTEGER, timestamp INTEGER)")
             .unwrap();
-        let err = read(&mlflow_like, None).unwrap_err().to_string();
+        let err = read(&mlflow_like, None, &mut |_, _| {}).unwrap_err().to_string();
         assert!(err.contains("not a trackio project database"), "{err}");
     }
 }

@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use runstore_core::{Context, Point, RunStatus};
 use serde_json::Value as Yaml;
 
-use super::{Read, add_tag, artifacts, param_value, status};
+use super::{Progress, Read, add_tag, artifacts, param_value, status};
 use crate::import::{
     ImportedExperiment, ImportedModel, ImportedModelVersion, ImportedRun, ImportedSeries, Skipped,
 };
 use crate::{Error, Result};
 
 /// Reads the file store at `root`.
-pub(super) fn read(root: &Path) -> Result<Read> {
+pub(super) fn read(root: &Path, progress: Progress<'_>) -> Result<Read> {
     let mut read =
         Read { experiments: Vec::new(), runs: Vec::new(), models: Vec::new(), skipped: Vec::new() };
     let mut found_any = false;
@@ -48,10 +48,12 @@ pub(super) fn read(root: &Path) -> Result<Read> {
                 .push(Skipped { what: format!("experiment {name:?}"), why: "deleted in MLflow".into() });
             continue;
         }
-        for run_dir in folders(&dir)? {
+        let run_dirs = folders(&dir)?;
+        for (done, run_dir) in run_dirs.iter().enumerate() {
             if run_dir.join("meta.yaml").is_file() {
-                runs(&run_dir, &name, &mut read)?;
+                runs(run_dir, &name, &mut read)?;
             }
+            progress(done as u64 + 1, run_dirs.len() as u64);
         }
         if !tags.is_empty() {
             read.experiments.push(ImportedExperiment { name, tags });
@@ -310,7 +312,7 @@ mod tests {
     fn a_folder_that_is_not_a_file_store_says_so() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("photos")).unwrap();
-        let err = read(dir.path()).unwrap_err().to_string();
+        let err = read(dir.path(), &mut |_, _| {}).unwrap_err().to_string();
         assert!(err.contains("not an MLflow file store"), "{err}");
     }
 }

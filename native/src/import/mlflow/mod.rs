@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use runstore_core::{ParamValue, RunStatus};
 
-use super::{ImportedArtifact, ImportedExperiment, ImportedModel, ImportedRun, Skipped};
+use super::{ImportedArtifact, ImportedExperiment, ImportedModel, ImportedRun, Progress, Skipped};
 use crate::hash::file_sha256;
 use crate::{Error, Result};
 
@@ -37,9 +37,11 @@ pub struct Read {
 }
 
 /// Reads the MLflow store at `path`: a folder is a file store (`mlruns/`), a file an SQLite
-/// store (opened read-only; MLflow may keep using it).
-pub fn read(path: &Path) -> Result<Read> {
-    let mut read = if path.is_dir() { file_store::read(path)? } else { sqlite::read(path)? };
+/// store (opened read-only; MLflow may keep using it). `progress` is told the metric rows read
+/// (SQLite) or the runs read (file store).
+pub fn read(path: &Path, progress: Progress<'_>) -> Result<Read> {
+    let mut read =
+        if path.is_dir() { file_store::read(path, progress)? } else { sqlite::read(path, progress)? };
     model_sizes(&mut read);
     Ok(read)
 }

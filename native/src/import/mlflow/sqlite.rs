@@ -7,7 +7,7 @@ use std::path::Path;
 use runstore_core::{Context, Point};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Read, add_tag, artifacts, param_value, status};
+use super::{Progress, Read, add_tag, artifacts, param_value, status};
 use crate::import::{
     ImportedExperiment, ImportedModel, ImportedModelVersion, ImportedRun, ImportedSeries, Skipped,
 };
@@ -17,7 +17,7 @@ use crate::{Error, Result};
 const TABLES: [&str; 6] = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics"];
 
 /// Reads the MLflow SQLite store at `path`.
-pub(super) fn read(path: &Path) -> Result<Read> {
+pub(super) fn read(path: &Path, progress: Progress<'_>) -> Result<Read> {
     let shown = path.display().to_string();
     let fail = |why: String| Error::Import(format!("{shown}: {why}"));
     let conn =
@@ -62,7 +62,7 @@ pub(super) fn read(path: &Path) -> Result<Read> {
     let mut params = by_run("SELECT run_uuid, key, value FROM params ORDER BY run_uuid, key")?;
     let mut tags = by_run("SELECT run_uuid, key, value FROM tags ORDER BY run_uuid, key")?;
 
-    let mut series = metric_series(&conn).map_err(sql)?;
+    let mut series = metric_series(&conn, progress).map_err(sql)?;
 
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
@@ -129,7 +129,13 @@ type Row = (Point, f64, bool);
 /// Every metric point by run, each run's series in key order and each series in the order
 /// MLflow's client returns a history (step, timestamp, value). The table is read in one scan
 /// and sorted here: ordering in SQL walks MLflow's index and looks up every row (3.5× slower).
-fn metric_series(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<ImportedSeries>>> {
+fn metric_series(
+    conn: &Connection,
+    progress: Progress<'_>,
+) -> rusqlite::Result<HashMap<String, Vec<ImportedSeries>>> {
+    let total =
+        conn.query_row("SELECT count(*) FROM metrics", [], |r| r.get::<_, i64>(0).map(|n| n as u64))?;
+    let mut done = 0u64;
     // Rows of one series mostly come together.
     let mut by_series: HashMap<(String, String), Vec<Row>> = HashMap::new();
     let mut last: Option<(String, String)> = None;
@@ -137,6 +143,10 @@ fn metric_series(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Impo
     let mut rows = stmt.query([])?;
     let mut current: Vec<Row> = Vec::new();
     while let Some(r) = rows.next()? {
+        done += 1;
+        if done.is_multiple_of(65_536) {
+            progress(done, total.max(done));
+        }
         let (run, key) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
         if last.as_ref().is_none_or(|(lr, lk)| lr != run || lk != key) {
             if let Some(done) = last.take() {
@@ -281,11 +291,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain.db");
         Connection::open(&plain).unwrap().execute_batch("CREATE TABLE runs (id TEXT)").unwrap();
-        let err = read(&plain).unwrap_err().to_string();
+        let err = read(&plain, &mut |_, _| {}).unwrap_err().to_string();
         assert!(err.contains("not an MLflow tracking store: no table `experiments`"), "{err}");
         let text = dir.path().join("notes.txt");
         std::fs::write(&text, "hello, this is not a database at all, just some text").unwrap();
-        let err = read(&text).unwrap_err().to_string();
+        let err = read(&text, &mut |_, _| {}).unwrap_err().to_string();
         assert!(err.contains("notes.txt: not an SQLite database"), "{err}");
     }
 }
