@@ -66,6 +66,42 @@ for path, stem in [(sys.argv[1], None), (sys.argv[2], "history")]:
         .collect()
 }
 
+/// (run, key, step, value bits) of every cell of every metric column as pandas reads the files
+/// (`pd.read_csv`, then `pd.to_numeric` for a column with words in it): pandas has one NaN for
+/// a NaN, an empty cell and a word alike. Uses the test virtualenv (scripts/setup makes it).
+fn pandas_cells(panel: &str, history: &str) -> Vec<(String, String, i64, u64)> {
+    let script = r#"
+import struct, sys
+import pandas as pd
+for path, stem in [(sys.argv[1], None), (sys.argv[2], "history")]:
+    df = pd.read_csv(path)
+    step = next(c for c in df.columns if c in ("Step", "_step", "step"))
+    for col in df.columns:
+        if col == step or col.startswith(("_", "Unnamed:")) or col.endswith(("__MIN", "__MAX")):
+            continue
+        run, key = col.rsplit(" - ", 1) if " - " in col else (stem, col)
+        for s, v in zip(df[step], pd.to_numeric(df[col], errors="coerce")):
+            print(run, key, int(s), struct.unpack("<Q", struct.pack("<d", float(v)))[0])
+"#;
+    let venv = std::env::var("RUNSTORE_PYTHON_VENV")
+        .unwrap_or_else(|_| format!("{}/.cache/runstore/python-venv", std::env::var("HOME").unwrap()));
+    let python = Path::new(&venv).join("bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: the test virtualenv with pandas comes from scripts/setup",
+        python.display()
+    );
+    let out = Command::new(python).args(["-c", script, panel, history]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[0].to_owned(), f[1].to_owned(), f[2].parse().unwrap(), f[3].parse().unwrap())
+        })
+        .collect()
+}
+
 /// (run, key, step, value bits) of every point in the file (NaN as Python writes it).
 fn stored_points(db: &Path) -> Vec<(String, String, i64, u64)> {
     let store = Store::open_read_only(db).unwrap();
@@ -108,6 +144,22 @@ fn wandb_csv_imports_every_number_exactly_once_and_says_what_it_skipped() {
     stored.sort();
     assert_eq!(stored.len(), 12, "{stored:?}");
     assert_eq!(stored, expected, "every value exactly as Python reads it, NaN and ±Inf included");
+    // pandas: every cell it reads is the stored point at that step, or NaN where none is.
+    let cells = pandas_cells(&panel, &history);
+    assert_eq!(cells.len(), 16, "5 rows x 2 columns of the panel, 3 x 2 of the history");
+    let nan = f64::NAN.to_bits();
+    for (run, key, step, bits) in &cells {
+        match stored.iter().find(|(r, k, s, _)| (r, k, s) == (run, key, step)) {
+            Some(point) => assert_eq!(point.3, *bits, "{run} {key} at {step}"),
+            None => {
+                assert_eq!(*bits, nan, "pandas read a number where no point was stored: {run} {key} {step}")
+            }
+        }
+    }
+    assert!(
+        stored.iter().all(|(r, k, s, _)| cells.iter().any(|(cr, ck, cs, _)| (cr, ck, cs) == (r, k, s))),
+        "every stored point is a cell pandas reads"
+    );
 
     let store = Store::open_read_only(&db).unwrap();
     let runs = store.runs(&RunQuery::default()).unwrap();
