@@ -598,3 +598,43 @@ fn a_trackio_database_imports_as_trackios_own_reader_reads_it() {
     let wrong = runstore(&["import", "trackio", mlflow.to_str().unwrap(), "-o", db.to_str().unwrap()]);
     assert!(text(&wrong.stderr).contains("not a trackio project database"), "{}", text(&wrong.stderr));
 }
+
+/// A file given twice is imported once; a name runstore refuses (an experiment of spaces) fails
+/// the whole import and writes nothing, not even the runs before it; a link to a run folder
+/// (`latest -> lr=0.1`) is not a second run.
+#[test]
+fn sources_given_twice_bad_names_and_linked_folders_add_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (panel, _) = write_exports(dir.path());
+    let db = dir.path().join("runs.db");
+    let db_arg = db.to_str().unwrap();
+    let twice = runstore(&["import", "wandb-csv", &panel, &panel, "-o", db_arg, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&twice.stdout).unwrap();
+    assert_eq!((report["runs_added"].as_u64(), report["runs_present"].as_u64()), (Some(2), Some(2)));
+
+    copy_logs(dir.path());
+    let logs = dir.path().join("logs");
+    let fresh = dir.path().join("fresh.db");
+    let spaces = runstore(&[
+        "import",
+        "tensorboard",
+        logs.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+        "-e",
+        " ",
+    ]);
+    assert!(!spaces.status.success());
+    assert!(text(&spaces.stderr).contains("experiment name"), "{}", text(&spaces.stderr));
+    let runs =
+        Store::open_read_only(&fresh).map(|s| s.runs(&RunQuery::default()).unwrap().len()).unwrap_or(0);
+    assert_eq!(runs, 0, "nothing of the failed import");
+
+    std::os::unix::fs::symlink("lr=0.1", logs.join("latest")).unwrap();
+    std::os::unix::fs::symlink(".", logs.join("lr=0.1/loop")).unwrap();
+    let linked =
+        runstore(&["import", "tensorboard", logs.to_str().unwrap(), "-o", fresh.to_str().unwrap(), "--json"]);
+    assert!(linked.status.success(), "{}", text(&linked.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&linked.stdout).unwrap();
+    assert_eq!(report["runs_added"].as_u64(), Some(1), "the linked folder and the loop are not followed");
+}

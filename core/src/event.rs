@@ -289,6 +289,9 @@ pub struct ModelVersionRecord {
     pub source_run_id: Option<Id>,
     /// Tags of the version.
     pub tags: Vec<(String, String)>,
+    /// Aliases (`champion`) to point at this version, moved from whichever version of the
+    /// model they pointed at, in the same step as the version is numbered.
+    pub aliases: Vec<String>,
     /// When registered, Unix ms.
     pub time_ms: i64,
 }

@@ -180,6 +180,7 @@ fn build() -> Store {
             sha256: None,
             source_run_id: Some(id(100)),
             tags: vec![("type".into(), "classification".into())],
+            aliases: Vec::new(),
             time_ms: T0,
         })));
     }

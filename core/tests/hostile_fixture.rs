@@ -208,6 +208,7 @@ fn build() -> Store {
         sha256: None,
         source_run_id: Some(id(100)),
         tags: vec![(hostile(4), hostile(5))],
+        aliases: Vec::new(),
         time_ms: T0,
     })));
     events.push(Event::ModelAlias { model_name: hostile(1), alias: hostile(6), version: 1, time_ms: T0 });

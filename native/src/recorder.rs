@@ -282,6 +282,7 @@ impl Recorder {
             sha256: version.sha256,
             source_run_id: version.source_run,
             tags: version.tags,
+            aliases: Vec::new(),
             time_ms: now_ms(),
         })))?;
         match reply {

@@ -438,6 +438,12 @@ pub(crate) fn apply_entity(conn: &Connection, event: &Event) -> Result<Reply> {
             for (k, val) in &v.tags {
                 tag.execute(params![v.id, k, val])?;
             }
+            let mut alias = conn.prepare_cached(
+                "INSERT OR REPLACE INTO model_aliases (model_id, alias, version_id, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for name in &v.aliases {
+                alias.execute(params![model_id, name, v.id, v.time_ms])?;
+            }
             Ok(Reply::Version(version))
         }
         Event::ModelAlias { model_name, alias, version, time_ms } => {

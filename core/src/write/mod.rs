@@ -77,6 +77,17 @@ impl BatchWriter {
     /// held past the busy timeout, I/O error, read-only file): nothing of the batch was
     /// written and the writer is as it was, so the same batch can be applied again.
     pub fn write(&mut self, store: &mut Store, events: &[Event]) -> Result<BatchOutcome> {
+        self.write_batch(store, events, false)
+    }
+
+    /// As [`write`](Self::write), but all or nothing: the first event refused fails the whole
+    /// batch with its reason, and nothing of the batch is written. For imports, where half a
+    /// source is worse than none.
+    pub fn write_whole(&mut self, store: &mut Store, events: &[Event]) -> Result<BatchOutcome> {
+        self.write_batch(store, events, true)
+    }
+
+    fn write_batch(&mut self, store: &mut Store, events: &[Event], whole: bool) -> Result<BatchOutcome> {
         let compat = store.compatibility();
         if !compat.writable {
             return Err(Error::ReadOnly {
@@ -84,7 +95,7 @@ impl BatchWriter {
                 supported: crate::schema::SCHEMA_VERSION,
             });
         }
-        match self.write_in_transaction(store.conn_mut(), events) {
+        match self.write_in_transaction(store.conn_mut(), events, whole) {
             Ok(outcome) => {
                 self.planner.committed();
                 Ok(outcome)
@@ -96,7 +107,12 @@ impl BatchWriter {
         }
     }
 
-    fn write_in_transaction(&mut self, conn: &mut Connection, events: &[Event]) -> Result<BatchOutcome> {
+    fn write_in_transaction(
+        &mut self,
+        conn: &mut Connection,
+        events: &[Event],
+        whole: bool,
+    ) -> Result<BatchOutcome> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = BatchOutcome::default();
         for (index, event) in events.iter().enumerate() {
@@ -110,7 +126,7 @@ impl BatchWriter {
             match answer {
                 Ok(Reply::Done) => {}
                 Ok(reply) => outcome.replies.push((index, reply)),
-                Err(e) if e.blames_event() => outcome.refused.push((index, e)),
+                Err(e) if e.blames_event() && !whole => outcome.refused.push((index, e)),
                 Err(e) => return Err(e),
             }
         }
@@ -196,5 +212,18 @@ mod tests {
         assert!(outcome.take(1).is_err());
         assert_eq!(outcome.take(2).unwrap(), Reply::Id(Id::from_parts(1, 2)));
         assert_eq!(store.experiments().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_whole_batch_with_one_refused_event_writes_nothing_and_can_be_written_once_mended() {
+        let mut store = Store::open_in_memory(0).unwrap();
+        let mut writer = BatchWriter::new();
+        let events = [experiment(1, "a"), experiment(2, " "), experiment(3, "c")];
+        let err = writer.write_whole(&mut store, &events).unwrap_err();
+        assert!(err.to_string().contains("experiment name"), "{err}");
+        assert_eq!(store.experiments().unwrap().len(), 0, "nothing of the batch");
+        let mended = [experiment(1, "a"), experiment(2, "b"), experiment(3, "c")];
+        writer.write_whole(&mut store, &mended).unwrap();
+        assert_eq!(store.experiments().unwrap().len(), 3);
     }
 }

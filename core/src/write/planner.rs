@@ -321,7 +321,10 @@ pub(crate) fn validate(event: &Event) -> Result<()> {
         Event::Trial { name, .. } => require_name("trial name", name),
         Event::Run(run) => require_name("run name", &run.name),
         Event::Model { name, .. } => require_name("model name", name),
-        Event::ModelVersion(v) => require_name("model name", &v.model_name),
+        Event::ModelVersion(v) => {
+            require_name("model name", &v.model_name)?;
+            v.aliases.iter().try_for_each(|alias| require_name("model alias", alias))
+        }
         Event::ModelAlias { alias, .. } => require_name("model alias", alias),
         Event::Params { params, .. } => require_keys("param key", params.iter().map(|(k, _)| k)),
         Event::Tags { tags, .. } => require_keys("tag key", tags.iter().map(|(k, _)| k)),

@@ -23,7 +23,7 @@ pub mod tensorboard;
 pub mod trackio;
 pub mod wandb_csv;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use runstore_core::event::{ArtifactOwner, ArtifactRecord, ModelVersionRecord, Owner, RunRecord};
 use runstore_core::{BatchWriter, Context, Event, Id, ParamValue, Point, RunStatus, SeriesKey, Store};
@@ -92,7 +92,8 @@ pub struct ImportedModel {
     pub tags: Vec<(String, String)>,
     /// Versions, oldest first.
     pub versions: Vec<ImportedModelVersion>,
-    /// Aliases: name and the source's version number it points at.
+    /// Aliases: name and the source's version number it points at (set when that version is
+    /// imported; an alias of the same name moves to it).
     pub aliases: Vec<(String, i64)>,
 }
 
@@ -181,11 +182,22 @@ pub struct ImportReport {
 /// missing; runs and model versions whose source id an earlier import wrote are left out.
 /// `now_ms` stamps experiments that are new.
 pub fn write(store: &mut Store, import: Import, now_ms: i64) -> Result<ImportReport> {
-    let mut writer =
-        Writer { store, now_ms, events: Vec::new(), experiments: HashMap::new(), runs: HashMap::new() };
+    let mut writer = Writer {
+        store,
+        now_ms,
+        events: Vec::new(),
+        experiments: HashMap::new(),
+        runs: HashMap::new(),
+        versions: HashSet::new(),
+    };
     let mut report = ImportReport::default();
     let mut handle = 0;
     for run in import.runs {
+        // Written before, or earlier in this same import (a file given twice).
+        if writer.runs.contains_key(&run.source_id) {
+            report.runs_present += 1;
+            continue;
+        }
         if let Some(found) = writer.imported_before("run", &run.source_id)? {
             writer.runs.insert(run.source_id, found);
             report.runs_present += 1;
@@ -260,10 +272,8 @@ pub fn write(store: &mut Store, import: Import, now_ms: i64) -> Result<ImportRep
         writer.model(model, &mut report)?;
     }
     let Writer { store, events, .. } = writer;
-    BatchWriter::new()
-        .write(store, &events)?
-        .all_written()
-        .map_err(|e| Error::Import(format!("writing: {e}")))?;
+    // All or nothing: an event refused (a name that is empty, say) fails the import whole.
+    BatchWriter::new().write_whole(store, &events).map_err(|e| Error::Import(format!("writing: {e}")))?;
     Ok(report)
 }
 
@@ -276,6 +286,8 @@ struct Writer<'a> {
     experiments: HashMap<String, Id>,
     /// Run ids by source id (written now or before).
     runs: HashMap<String, Id>,
+    /// Source ids of the model versions written now.
+    versions: HashSet<String>,
 }
 
 impl Writer<'_> {
@@ -299,21 +311,19 @@ impl Writer<'_> {
         Ok(id)
     }
 
-    /// The events of a model: the model (found or new), its tags, the versions not imported
-    /// before (numbered here in order after the ones it has), and its aliases.
+    /// The events of a model: the model (found or new; its description and tags kept only
+    /// when new here), and the versions not imported before (runstore numbers them in order
+    /// after the ones it has), each with the aliases that point at it in the source.
     fn model(&mut self, model: ImportedModel, report: &mut ImportReport) -> Result<()> {
-        let found: Option<(String, i64)> = self
+        let found: Option<String> = self
             .store
             .conn()
-            .prepare_cached(
-                "SELECT m.id, (SELECT coalesce(max(version), 0) FROM model_versions WHERE model_id = m.id)
-                 FROM models m WHERE m.name = ?1",
-            )
-            .and_then(|mut stmt| stmt.query_row([&model.name], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .prepare_cached("SELECT id FROM models WHERE name = ?1")
+            .and_then(|mut stmt| stmt.query_row([&model.name], |r| r.get(0)).optional())
             .map_err(runstore_core::Error::from)?;
-        let (model_id, mut last_version) = match found {
-            Some((id, last)) => (id.parse()?, last),
-            None => (new_id(), 0),
+        let (model_id, new) = match found {
+            Some(id) => (id.parse()?, false),
+            None => (new_id(), true),
         };
         self.events.push(Event::Model {
             id: model_id.clone(),
@@ -321,26 +331,22 @@ impl Writer<'_> {
             description: model.description,
             time_ms: model.created_ms,
         });
-        if !model.tags.is_empty() {
+        if new && !model.tags.is_empty() {
             self.events.push(Event::Tags { owner: Owner::Model(model_id.clone()), tags: model.tags });
         }
-        // The source's version numbers, as numbered here.
-        let mut numbers: HashMap<i64, i64> = HashMap::new();
         for v in model.versions {
-            if let Some(id) = self.imported_before("model_version", &v.source_id)? {
-                let number: i64 = self
-                    .store
-                    .conn()
-                    .query_row("SELECT version FROM model_versions WHERE id = ?1", [id.to_string()], |r| {
-                        r.get(0)
-                    })
-                    .map_err(runstore_core::Error::from)?;
-                numbers.insert(v.version, number);
+            if !self.versions.insert(v.source_id.clone())
+                || self.imported_before("model_version", &v.source_id)?.is_some()
+            {
                 report.model_versions_present += 1;
                 continue;
             }
-            last_version += 1;
-            numbers.insert(v.version, last_version);
+            let aliases = model
+                .aliases
+                .iter()
+                .filter(|(_, version)| *version == v.version)
+                .map(|(a, _)| a.clone())
+                .collect();
             let mut tags = v.tags;
             tags.push(("import.version".into(), v.version.to_string()));
             tags.push(("import.source_id".into(), v.source_id));
@@ -354,19 +360,10 @@ impl Writer<'_> {
                 sha256: None,
                 source_run_id: v.run_source_id.and_then(|run| self.runs.get(&run).cloned()),
                 tags,
+                aliases,
                 time_ms: v.created_ms,
             })));
             report.model_versions += 1;
-        }
-        for (alias, version) in model.aliases {
-            if let Some(&version) = numbers.get(&version) {
-                self.events.push(Event::ModelAlias {
-                    model_name: model.name.clone(),
-                    alias,
-                    version,
-                    time_ms: model.created_ms,
-                });
-            }
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 //! Values that are not numbers (media, tables, text) and system metrics are left out, and
 //! listed. A project is an experiment of the same name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use runstore_core::{Context, ParamValue, Point, RunStatus};
@@ -82,6 +82,7 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Pro
     let experiment = experiment.unwrap_or(&project_name).to_owned();
 
     let mut runs: Vec<(String, ImportedRun, BTreeMap<String, usize>)> = Vec::new();
+    let mut run_at: HashMap<String, usize> = HashMap::new();
     let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
     let total = conn
         .query_row("SELECT count(*) FROM metrics", [], |r| r.get::<_, i64>(0).map(|n| n as u64))
@@ -89,7 +90,7 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Pro
     let mut done = 0u64;
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT {run_key}, run_name, step, CAST(round(unixepoch(timestamp, 'subsec') * 1000) AS INTEGER), metrics
+            "SELECT {run_key}, run_name, step, CAST(round({UNIX_SECONDS} * 1000) AS INTEGER), metrics
              FROM metrics ORDER BY timestamp, id"
         ))
         .map_err(sql)?;
@@ -100,17 +101,21 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Pro
             progress(done, total.max(done));
         }
         let key: String = row.get(0).map_err(sql)?;
-        let at = match runs.iter().position(|(k, ..)| *k == key) {
-            Some(at) => at,
+        let step: i64 = row.get(2).map_err(sql)?;
+        let time_ms: i64 = row.get::<_, Option<i64>>(3).map_err(sql)?.unwrap_or(0);
+        let at = match run_at.get(&key) {
+            Some(&at) => at,
             None => {
                 let name: String = row.get(1).map_err(sql)?;
-                runs.push((key.clone(), new_run(&project_name, &key, name, &experiment), BTreeMap::new()));
+                // The first row's time tells apart runs of the same name in copies of a project
+                // made on different machines (older databases have no run ids).
+                let source_id = format!("trackio:{project_name}:{key}:{time_ms}");
+                runs.push((key.clone(), new_run(source_id, name, &experiment), BTreeMap::new()));
+                run_at.insert(key, runs.len() - 1);
                 runs.len() - 1
             }
         };
         let (_, run, series_at) = &mut runs[at];
-        let step: i64 = row.get(2).map_err(sql)?;
-        let time_ms: i64 = row.get::<_, Option<i64>>(3).map_err(sql)?.unwrap_or(0);
         run.started_ms = run.started_ms.min(time_ms);
         run.ended_ms = Some(run.ended_ms.map_or(time_ms, |e| e.max(time_ms)));
         // orjson's bytes: a BLOB, or TEXT in older databases.
@@ -141,6 +146,7 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Pro
         }
     }
     drop(rows);
+    progress(total, total);
     for (what, n) in left_out {
         read.skipped.push(Skipped { what: format!("{n} {what} in {shown}"), why: "not numbers".into() });
     }
@@ -175,10 +181,15 @@ fn project(path: &Path, experiment: Option<&str>, read: &mut Read, progress: Pro
     Ok(())
 }
 
-/// An empty run of a project.
-fn new_run(project: &str, key: &str, name: String, experiment: &str) -> ImportedRun {
+/// A row's time in Unix seconds: trackio writes ISO 8601 with an offset; older versions wrote
+/// local time without one.
+const UNIX_SECONDS: &str = "CASE WHEN timestamp GLOB '*[+-][0-9][0-9]:[0-9][0-9]' OR timestamp GLOB '*Z'
+     THEN unixepoch(timestamp, 'subsec') ELSE unixepoch(timestamp, 'subsec', 'utc') END";
+
+/// An empty run.
+fn new_run(source_id: String, name: String, experiment: &str) -> ImportedRun {
     ImportedRun {
-        source_id: format!("trackio:{project}:{key}"),
+        source_id,
         source: "trackio",
         experiment: experiment.to_owned(),
         name,

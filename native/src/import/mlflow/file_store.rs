@@ -20,7 +20,11 @@ pub(super) fn read(root: &Path, progress: Progress<'_>) -> Result<Read> {
     let mut read =
         Read { experiments: Vec::new(), runs: Vec::new(), models: Vec::new(), skipped: Vec::new() };
     let mut found_any = false;
-    for dir in folders(root)? {
+    let experiment_dirs = folders(root)?;
+    // Progress counts the folders of experiments (runs, mostly) across the store.
+    let total = experiment_dirs.iter().map(|d| folders(d).map_or(0, |f| f.len() as u64)).sum::<u64>();
+    let mut done = 0u64;
+    for dir in experiment_dirs {
         let file_name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if file_name == ".trash" {
             for gone in folders(&dir)? {
@@ -48,12 +52,12 @@ pub(super) fn read(root: &Path, progress: Progress<'_>) -> Result<Read> {
                 .push(Skipped { what: format!("experiment {name:?}"), why: "deleted in MLflow".into() });
             continue;
         }
-        let run_dirs = folders(&dir)?;
-        for (done, run_dir) in run_dirs.iter().enumerate() {
+        for run_dir in folders(&dir)? {
             if run_dir.join("meta.yaml").is_file() {
-                runs(run_dir, &name, &mut read)?;
+                runs(&run_dir, &name, &mut read)?;
             }
-            progress(done as u64 + 1, run_dirs.len() as u64);
+            done += 1;
+            progress(done, total.max(done));
         }
         if !tags.is_empty() {
             read.experiments.push(ImportedExperiment { name, tags });

@@ -122,15 +122,17 @@ fn artifacts(uri: &str, moved_to: Option<&Path>, base: &Path) -> Result<Vec<Impo
         .collect()
 }
 
-/// Files under `dir`, in name order.
+/// Files under `dir`, in name order. Links to folders are not followed (a link to `.` or
+/// `/` would repeat or leave the tree); links to files are read as the files.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> =
+        entries.filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?)))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
+        if kind.is_dir() {
             walk(&path, out)?;
-        } else if path.is_file() {
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             out.push(path);
         }
     }
@@ -141,7 +143,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// schemes (`s3://`, `mlflow-artifacts:/`, `runs:/`, ...).
 fn local_path(uri: &str) -> Option<PathBuf> {
     if let Some(rest) = uri.strip_prefix("file://") {
-        return Some(PathBuf::from(percent_decoded(rest)));
+        // `file:///p` and `file://localhost/p` name this machine; another host is not here.
+        let path = rest.strip_prefix("localhost").unwrap_or(rest);
+        return path.starts_with('/').then(|| PathBuf::from(percent_decoded(path)));
     }
     if let Some(rest) = uri.strip_prefix("file:") {
         return Some(PathBuf::from(percent_decoded(rest)));
@@ -209,6 +213,8 @@ mod tests {
     #[test]
     fn artifact_uris_on_this_machine_are_paths() {
         assert_eq!(local_path("file:///tmp/a%20b/artifacts"), Some(PathBuf::from("/tmp/a b/artifacts")));
+        assert_eq!(local_path("file://localhost/tmp/x"), Some(PathBuf::from("/tmp/x")));
+        assert_eq!(local_path("file://otherhost/tmp/x"), None);
         assert_eq!(local_path("/srv/mlruns/1/x/artifacts"), Some(PathBuf::from("/srv/mlruns/1/x/artifacts")));
         assert_eq!(local_path("./mlruns/1"), Some(PathBuf::from("./mlruns/1")));
         for remote in ["s3://bucket/a", "mlflow-artifacts:/1/x", "runs:/abc/model", "gs://b/c", ""] {
@@ -229,7 +235,7 @@ mod tests {
         std::fs::write(dir.path().join("copied/model/MLmodel"), b"abc").unwrap();
         let moved =
             artifacts("file:///nowhere/artifacts", Some(&dir.path().join("copied")), dir.path()).unwrap();
-        assert_eq!(moved.len(), 1);
+        assert_eq!(moved.len(), 1, "links to folders (a loop, the root) are not followed");
         assert_eq!(moved[0].name, "model/MLmodel");
         assert_eq!(moved[0].size_bytes, Some(3));
         assert_eq!(

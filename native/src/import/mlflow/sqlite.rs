@@ -37,7 +37,10 @@ pub(super) fn read(path: &Path, progress: Progress<'_>) -> Result<Read> {
 
     let mut experiments: HashMap<String, ImportedExperiment> = HashMap::new();
     let mut stmt = conn
-        .prepare("SELECT e.name, t.key, t.value FROM experiment_tags t JOIN experiments e ON e.experiment_id = t.experiment_id ORDER BY e.name, t.key")
+        .prepare(
+            "SELECT e.name, t.key, t.value FROM experiment_tags t JOIN experiments e ON e.experiment_id = t.experiment_id
+             WHERE e.lifecycle_stage IS NOT 'deleted' ORDER BY e.name, t.key",
+        )
         .map_err(sql)?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))).map_err(sql)? {
         let (name, key, value) = row.map_err(sql)?;
@@ -168,6 +171,7 @@ fn metric_series(
     if let Some(done) = last {
         by_series.entry(done).or_default().append(&mut current);
     }
+    progress(total, total);
     let mut series: HashMap<String, Vec<ImportedSeries>> = HashMap::new();
     for ((run, key), mut points) in by_series {
         points.sort_by(|a, b| {

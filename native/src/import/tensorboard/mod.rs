@@ -102,14 +102,16 @@ pub fn read(logdir: &Path, experiment: &str, progress: Progress<'_>) -> Result<R
     Ok(read)
 }
 
-/// Directories under `dir` (itself included) with their event files, in name order.
+/// Directories under `dir` (itself included) with their event files, in name order. Links to
+/// folders are not followed (`latest -> run_3` would import run 3 twice).
 fn collect(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) -> Result<()> {
     let entries =
         std::fs::read_dir(dir).map_err(|error| Error::Io { path: dir.display().to_string(), error })?;
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> =
+        entries.filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?)))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
+        if kind.is_dir() {
             collect(&path, out)?;
         } else if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents.")) {
             out.entry(dir.to_owned()).or_default().push(path);
@@ -132,10 +134,14 @@ fn records(bytes: &[u8], shown: &str, mut each: impl FnMut(&[u8])) -> Result<Opt
             )));
         }
         let start = at + 12;
-        let Some(end) = usize::try_from(length).ok().and_then(|l| start.checked_add(l)) else {
+        let Some((end, crc_end)) = usize::try_from(length)
+            .ok()
+            .and_then(|l| start.checked_add(l))
+            .and_then(|end| Some((end, end.checked_add(4)?)))
+        else {
             return Ok(Some(at));
         };
-        let (Some(data), Some(crc)) = (bytes.get(start..end), bytes.get(end..end + 4)) else {
+        let (Some(data), Some(crc)) = (bytes.get(start..end), bytes.get(end..crc_end)) else {
             return Ok(Some(at));
         };
         if masked_crc(data) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
@@ -144,7 +150,7 @@ fn records(bytes: &[u8], shown: &str, mut each: impl FnMut(&[u8])) -> Result<Opt
             )));
         }
         each(data);
-        at = end + 4;
+        at = crc_end;
     }
     Ok(None)
 }
