@@ -206,6 +206,12 @@ fn an_mlflow_sqlite_store_imports_as_mlflows_own_client_reads_it() {
     check_mlflow_import("mlflow.db", "expected.json");
 }
 
+/// The same runs logged by MLflow 2.22.1: its SQLite schema (alembic 0584bdc529eb) reads alike.
+#[test]
+fn an_mlflow_2_sqlite_store_imports_as_mlflows_own_client_reads_it() {
+    check_mlflow_import("mlflow2.db", "expected_mlflow2.json");
+}
+
 #[test]
 fn an_mlflow_file_store_imports_as_mlflows_own_client_reads_it() {
     check_mlflow_import("mlruns", "expected_mlruns.json");

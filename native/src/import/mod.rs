@@ -1,6 +1,6 @@
 //! Importing what other trackers recorded. Each source has its own reader, in its own file,
 //! that reads the real format into an [`Import`] (runs, experiments, registered models);
-//! [`write`] writes it through the one write path ([`runstore_core::BatchWriter`]) in a single
+//! [`write()`] writes it through the one write path ([`runstore_core::BatchWriter`]) in a single
 //! transaction, so a failed import leaves nothing half-written, and skips what was imported
 //! before: a run's (and a model version's) source id is kept in its `import.source_id` tag, so
 //! importing the same source twice adds nothing.
@@ -159,7 +159,7 @@ pub struct Import {
     pub models: Vec<ImportedModel>,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     /// Runs written.
