@@ -57,13 +57,7 @@ for path, stem in [(sys.argv[1], None), (sys.argv[2], "history")]:
 "#;
     let out = Command::new("python3").args(["-c", script, panel, history]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f[0].to_owned(), f[1].to_owned(), f[2].parse().unwrap(), f[3].parse().unwrap())
-        })
-        .collect()
+    points_printed(&out.stdout)
 }
 
 /// (run, key, step, value bits) of every cell of every metric column as pandas reads the files
@@ -93,7 +87,12 @@ for path, stem in [(sys.argv[1], None), (sys.argv[2], "history")]:
     );
     let out = Command::new(python).args(["-c", script, panel, history]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
+    points_printed(&out.stdout)
+}
+
+/// The `RUN KEY STEP BITS` lines the Python readers print.
+fn points_printed(stdout: &[u8]) -> Vec<(String, String, i64, u64)> {
+    text(stdout)
         .lines()
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
@@ -224,7 +223,12 @@ fn check_mlflow_import(source: &str, expected: &str) {
     let file_store = source == "mlruns";
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("runs.db");
-    let mlflow_db = fixtures.join(source);
+    // The file store as a git checkout has it: without the empty folders MLflow made.
+    let mlflow_db = if file_store {
+        copy_files(&fixtures.join(source), &dir.path().join(source))
+    } else {
+        fixtures.join(source)
+    };
     let out = runstore(&["import", "mlflow", mlflow_db.to_str().unwrap(), "-o", db.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -331,6 +335,21 @@ fn check_mlflow_import(source: &str, expected: &str) {
         (Some(0), Some(2))
     );
     assert_eq!(Store::open_read_only(&db).unwrap().models().unwrap().len(), 2, "no model twice");
+}
+
+/// Copies the files under `from` to `to` (folders only as files need them), returning `to`.
+fn copy_files(from: &Path, to: &Path) -> std::path::PathBuf {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_files(&path, &target);
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+    to.to_owned()
 }
 
 /// The registry as MLflow's client lists it: models, tags, aliases, live versions.

@@ -24,6 +24,7 @@ pub mod trackio;
 pub mod wandb_csv;
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use runstore_core::event::{ArtifactOwner, ArtifactRecord, ModelVersionRecord, Owner, RunRecord};
 use runstore_core::{BatchWriter, Context, Event, Id, ParamValue, Point, RunStatus, SeriesKey, Store};
@@ -146,6 +147,15 @@ pub struct Skipped {
     pub what: String,
     /// Why.
     pub why: String,
+}
+
+/// The entries of a folder with their kinds (a link is a link: not followed), in name order.
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, std::fs::FileType)>> {
+    let listing = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> =
+        listing.filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?)))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
 }
 
 /// Everything one import writes.

@@ -11,7 +11,8 @@ use serde_json::Value as Yaml;
 
 use super::{Progress, Read, add_tag, artifacts, param_value, status};
 use crate::import::{
-    ImportedExperiment, ImportedModel, ImportedModelVersion, ImportedRun, ImportedSeries, Skipped,
+    ImportedArtifact, ImportedExperiment, ImportedModel, ImportedModelVersion, ImportedRun, ImportedSeries,
+    Skipped,
 };
 use crate::{Error, Result};
 
@@ -130,9 +131,21 @@ fn runs(dir: &Path, experiment: &str, read: &mut Read) -> Result<()> {
         params: keyed_files(&dir.join("params"))?.into_iter().map(|(k, v)| (k, param_value(v))).collect(),
         tags,
         series,
-        artifacts: artifacts(&artifact_uri, Some(&dir.join("artifacts")), dir)?,
+        artifacts: run_artifacts(&artifact_uri, &id, dir)?,
     });
     Ok(())
+}
+
+/// A run's artifacts. Where its location is the store's own folder for it
+/// (`…/RUN_ID/artifacts`, MLflow's default), that folder next to `meta.yaml` is the authority,
+/// wherever the store was recorded: no folder there (git and copies drop empty ones) is no
+/// artifacts. A location elsewhere is read as any other.
+fn run_artifacts(uri: &str, run_id: &str, dir: &Path) -> Result<Vec<ImportedArtifact>> {
+    let own = dir.join("artifacts");
+    if uri.trim_end_matches('/').ends_with(&format!("{run_id}/artifacts")) && !own.is_dir() {
+        return Ok(Vec::new());
+    }
+    artifacts(uri, Some(&own), dir)
 }
 
 /// One metric line: `TIMESTAMP VALUE`, `TIMESTAMP VALUE STEP`, or with the dataset's name and

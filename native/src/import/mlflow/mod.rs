@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use runstore_core::{ParamValue, RunStatus};
 
 use super::{ImportedArtifact, ImportedExperiment, ImportedModel, ImportedRun, Progress, Skipped};
+use crate::Result;
 use crate::hash::file_sha256;
-use crate::{Error, Result};
 
 /// What one MLflow store held.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,11 +125,7 @@ fn artifacts(uri: &str, moved_to: Option<&Path>, base: &Path) -> Result<Vec<Impo
 /// Files under `dir`, in name order. Links to folders are not followed (a link to `.` or
 /// `/` would repeat or leave the tree); links to files are read as the files.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut entries: Vec<(PathBuf, std::fs::FileType)> =
-        entries.filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?)))).collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, kind) in entries {
+    for (path, kind) in super::entries(dir)? {
         if kind.is_dir() {
             walk(&path, out)?;
         } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {

@@ -105,12 +105,7 @@ pub fn read(logdir: &Path, experiment: &str, progress: Progress<'_>) -> Result<R
 /// Directories under `dir` (itself included) with their event files, in name order. Links to
 /// folders are not followed (`latest -> run_3` would import run 3 twice).
 fn collect(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<PathBuf>>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|error| Error::Io { path: dir.display().to_string(), error })?;
-    let mut entries: Vec<(PathBuf, std::fs::FileType)> =
-        entries.filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?)))).collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, kind) in entries {
+    for (path, kind) in super::entries(dir)? {
         if kind.is_dir() {
             collect(&path, out)?;
         } else if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents.")) {
