@@ -192,10 +192,12 @@ pub struct ImportReport {
 /// missing; runs and model versions whose source id an earlier import wrote are left out.
 /// `now_ms` stamps experiments that are new.
 pub fn write(store: &mut Store, import: Import, now_ms: i64) -> Result<ImportReport> {
+    // One event a point, and a few a run and series: reserved at once, not grown by copying.
+    let points: usize = import.runs.iter().flat_map(|r| &r.series).map(|s| s.points.len() + 1).sum();
     let mut writer = Writer {
         store,
         now_ms,
-        events: Vec::new(),
+        events: Vec::with_capacity(points + 8 * import.runs.len()),
         experiments: HashMap::new(),
         runs: HashMap::new(),
         versions: HashSet::new(),
