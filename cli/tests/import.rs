@@ -10,6 +10,11 @@ fn runstore(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_runstore")).args(args).output().unwrap()
 }
 
+/// A JSON file of a fixture folder, parsed.
+fn fixture_json<T: serde::de::DeserializeOwned>(fixtures: &Path, name: &str) -> T {
+    serde_json::from_str(&std::fs::read_to_string(fixtures.join(name)).unwrap()).unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -218,8 +223,7 @@ fn an_mlflow_file_store_imports_as_mlflows_own_client_reads_it() {
 
 fn check_mlflow_import(source: &str, expected: &str) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/mlflow");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join(expected)).unwrap()).unwrap();
+    let expected: serde_json::Value = fixture_json(&fixtures, expected);
     let file_store = source == "mlruns";
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("runs.db");
@@ -437,8 +441,7 @@ fn mlflow_import_refuses_what_is_not_an_mlflow_store() {
 #[test]
 fn tensorboard_logs_import_as_tbparse_reads_them() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tensorboard");
-    let expected: Vec<(String, String, i64, String, String)> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+    let expected: Vec<(String, String, i64, String, String)> = fixture_json(&fixtures, "expected.json");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("runs.db");
     let logs = fixtures.join("logs");
@@ -486,9 +489,7 @@ fn tensorboard_logs_import_as_tbparse_reads_them() {
     wanted.sort();
     assert_eq!(stored.len(), 440);
     assert_eq!(stored, wanted, "every scalar as tbparse reads it, NaN and ±Inf included");
-    let hparams: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected_hparams.json")).unwrap())
-            .unwrap();
+    let hparams: Vec<serde_json::Value> = fixture_json(&fixtures, "expected_hparams.json");
     params.sort_by_key(|p| p.to_string());
     assert_eq!(params.len(), 7);
     assert_eq!(params, hparams, "hyperparameters as tbparse reads them");
@@ -566,8 +567,7 @@ fn a_cut_short_event_file_imports_up_to_its_last_whole_record_and_a_bad_crc_fail
 #[test]
 fn a_trackio_database_imports_as_trackios_own_reader_reads_it() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/trackio");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected.json")).unwrap()).unwrap();
+    let expected: serde_json::Value = fixture_json(&fixtures, "expected.json");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("runs.db");
     let source = fixtures.join("sweep.db");

@@ -129,14 +129,8 @@ fn trackio(args: TrackioArgs) -> anyhow::Result<()> {
     let bar = Reading::new(&args.path);
     let read =
         trackio::read(&args.path, args.experiment.as_deref(), &mut |done, total| bar.update(done, total))?;
-    let now = now_ms();
-    bar.writing(&args.out);
-    let mut store = Store::open(&args.out, &Default::default(), now)
-        .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
-        .with_context(|| format!("importing into {}", args.out.display()))?;
-    drop(bar);
-    report(Summary { written, files: read.files, skipped: read.skipped }, &args.out, args.json, started)
+    let import = Import { runs: read.runs, ..Import::default() };
+    write_and_report(import, read.files, read.skipped, &args.out, args.json, started, Some(bar))
 }
 
 fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
@@ -144,15 +138,8 @@ fn tensorboard(args: TensorboardArgs) -> anyhow::Result<()> {
     existing_file(&args.logdir)?;
     let bar = Reading::new(&args.logdir);
     let read = tensorboard::read(&args.logdir, &args.experiment, &mut |done, total| bar.update(done, total))?;
-    let now = now_ms();
-    bar.writing(&args.out);
-    let mut store = Store::open(&args.out, &Default::default(), now)
-        .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let files = read.files;
-    let written = write(&mut store, Import { runs: read.runs, ..Import::default() }, now)
-        .with_context(|| format!("importing into {}", args.out.display()))?;
-    drop(bar);
-    report(Summary { written, files, skipped: read.skipped }, &args.out, args.json, started)
+    let import = Import { runs: read.runs, ..Import::default() };
+    write_and_report(import, read.files, read.skipped, &args.out, args.json, started, Some(bar))
 }
 
 fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {
@@ -160,15 +147,8 @@ fn mlflow(args: MlflowArgs) -> anyhow::Result<()> {
     existing_file(&args.store)?;
     let bar = Reading::new(&args.store);
     let read = mlflow::read(&args.store, &mut |done, total| bar.update(done, total))?;
-    let now = now_ms();
-    bar.writing(&args.out);
-    let mut store = Store::open(&args.out, &Default::default(), now)
-        .with_context(|| format!("opening {} for writing", args.out.display()))?;
     let import = Import { experiments: read.experiments, runs: read.runs, models: read.models };
-    let written =
-        write(&mut store, import, now).with_context(|| format!("importing into {}", args.out.display()))?;
-    drop(bar);
-    report(Summary { written, files: 1, skipped: read.skipped }, &args.out, args.json, started)
+    write_and_report(import, 1, read.skipped, &args.out, args.json, started, Some(bar))
 }
 
 fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
@@ -198,11 +178,31 @@ fn wandb(args: WandbCsvArgs) -> anyhow::Result<()> {
         skipped.extend(read.skipped);
     }
     bar.finish_and_clear();
-    let mut store = Store::open(&args.out, &Default::default(), now)
-        .with_context(|| format!("opening {} for writing", args.out.display()))?;
-    let written = write(&mut store, Import { runs, ..Import::default() }, now)
-        .with_context(|| format!("importing into {}", args.out.display()))?;
-    report(Summary { written, files: args.files.len(), skipped }, &args.out, args.json, started)
+    let import = Import { runs, ..Import::default() };
+    write_and_report(import, args.files.len(), skipped, &args.out, args.json, started, None)
+}
+
+/// Writes what was read into `out` in one transaction (`bar`, if any, spinning meanwhile),
+/// then reports it.
+fn write_and_report(
+    import: Import,
+    files: usize,
+    skipped: Vec<Skipped>,
+    out: &std::path::Path,
+    json: bool,
+    started: Instant,
+    bar: Option<Reading>,
+) -> anyhow::Result<()> {
+    let now = now_ms();
+    if let Some(bar) = &bar {
+        bar.writing(out);
+    }
+    let mut store = Store::open(out, &Default::default(), now)
+        .with_context(|| format!("opening {} for writing", out.display()))?;
+    let written =
+        write(&mut store, import, now).with_context(|| format!("importing into {}", out.display()))?;
+    drop(bar);
+    report(Summary { written, files, skipped }, out, json, started)
 }
 
 /// A bar over a reader's progress (bytes, rows or runs, as the reader counts), then a spinner
